@@ -1,0 +1,83 @@
+// unibusd: the unibus control plane. Parses flags and dispatches to control/cli.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
+#include "control/cli/commands.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7443", "host:port to serve on (port 0: any free port)");
+ABSL_FLAG(std::string, db, "", "SQLite database file");
+ABSL_FLAG(std::string, tls_cert, "", "server certificate chain (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
+ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
+ABSL_FLAG(std::string, cleartext_rooms, "auto",
+          "auto (allowed only on a loopback listener), allow or deny");
+ABSL_FLAG(double, rate_limit, 200, "requests per second per identity");
+ABSL_FLAG(double, rate_burst, 400, "burst of requests per identity");
+ABSL_FLAG(int, max_message_bytes, 1 << 20, "largest request or response message");
+ABSL_FLAG(std::string, identity, "", "admin init: identity file of the first admin");
+ABSL_FLAG(std::string, handle, "admin", "admin init: handle of the first admin");
+ABSL_FLAG(std::string, out_dir, "", "dev-certs: directory for the CA and server certificate");
+ABSL_FLAG(std::string, hosts, "localhost,127.0.0.1", "dev-certs: names in the server certificate");
+
+namespace {
+
+constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual TLS).
+
+  unibusd serve --db=FILE --tls_cert=PEM --tls_key=PEM [--listen=127.0.0.1:7443]
+                [--cleartext_rooms=auto|allow|deny] [--rate_limit=200 --rate_burst=400]
+                [--max_message_bytes=1048576] [--port_file=FILE]
+  unibusd admin init --db=FILE --identity=FILE [--handle=admin]
+  unibusd dev-certs --out_dir=DIR [--hosts=localhost,127.0.0.1]
+
+Run `unibusd --helpfull` for every flag.)";
+
+bool ParseCleartext(const std::string& value, unibus::control::server::CleartextRooms* out) {
+  using unibus::control::server::CleartextRooms;
+  if (value == "auto") *out = CleartextRooms::kAuto;
+  else if (value == "allow") *out = CleartextRooms::kAllow;
+  else if (value == "deny") *out = CleartextRooms::kDeny;
+  else return false;
+  return true;
+}
+
+int RunServe() {
+  unibus::control::cli::ServeFlags flags;
+  flags.db = absl::GetFlag(FLAGS_db);
+  flags.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  flags.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  flags.port_file = absl::GetFlag(FLAGS_port_file);
+  flags.server.listen = absl::GetFlag(FLAGS_listen);
+  flags.server.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit);
+  flags.server.rate_limit_burst = absl::GetFlag(FLAGS_rate_burst);
+  flags.server.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  if (!ParseCleartext(absl::GetFlag(FLAGS_cleartext_rooms), &flags.server.cleartext_rooms)) {
+    std::cerr << "unibusd: --cleartext_rooms must be auto, allow or deny\n";
+    return 2;
+  }
+  return unibus::control::cli::Serve(flags);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> words(args.begin() + 1, args.end());
+  if (words == std::vector<std::string>{"serve"}) return RunServe();
+  if (words == std::vector<std::string>{"admin", "init"}) {
+    return unibus::control::cli::AdminInit(absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_identity),
+                                           absl::GetFlag(FLAGS_handle));
+  }
+  if (words == std::vector<std::string>{"dev-certs"}) {
+    std::vector<std::string> hosts =
+        absl::StrSplit(absl::GetFlag(FLAGS_hosts), ',', absl::SkipEmpty());
+    return unibus::control::cli::DevCerts(absl::GetFlag(FLAGS_out_dir), hosts);
+  }
+  std::cerr << kUsage << "\n";
+  return words.empty() || words == std::vector<std::string>{"help"} ? 0 : 2;
+}

@@ -1,0 +1,111 @@
+#include "control/server/control_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace unibus::control::server {
+namespace {
+
+constexpr int kKeepaliveTimeMs = 60'000;
+constexpr int kKeepaliveTimeoutMs = 20'000;
+constexpr int kMinClientPingIntervalMs = 10'000;
+constexpr int kMaxPingStrikes = 2;
+constexpr int kMaxConnectionIdleMs = 30 * 60'000;
+constexpr int kMaxConcurrentStreams = 100;
+
+void ApplyTransportLimits(grpc::ServerBuilder& builder, int max_message_bytes) {
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  // Clients that ping more often than this are sent GOAWAY after kMaxPingStrikes.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kMinClientPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, kMaxPingStrikes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kMaxConnectionIdleMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams);
+}
+
+}  // namespace
+
+bool IsLoopbackListen(const std::string& listen) {
+  return absl::StartsWith(listen, "127.") || absl::StartsWith(listen, "localhost:") ||
+         absl::StartsWith(listen, "[::1]:");
+}
+
+ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store,
+                             const common::Clock& clock)
+    : options_(options),
+      store_(std::move(store)),
+      limiter_(options.rate_limit_per_second, options.rate_limit_burst, clock),
+      auth_(*store_, limiter_) {
+  bool loopback = IsLoopbackListen(options.listen);
+  allow_cleartext_ = options.cleartext_rooms == CleartextRooms::kAllow ||
+                     (options.cleartext_rooms == CleartextRooms::kAuto && loopback);
+  users_ = std::make_unique<service::UserServiceImpl>(*store_, auth_, notifier_, clock);
+  rooms_ = std::make_unique<service::RoomServiceImpl>(
+      *store_, auth_, notifier_, clock, service::RoomServiceOptions{allow_cleartext_});
+  broker_ = std::make_unique<service::BrokerServiceImpl>(*store_, auth_, notifier_);
+  blobs_ = std::make_unique<service::BlobServiceImpl>(auth_);
+}
+
+ControlServer::~ControlServer() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions& options,
+                                                                    store::StorePtr store,
+                                                                    const common::Clock& clock) {
+  if (options.tls_cert_pem.empty() || options.tls_key_pem.empty()) {
+    return absl::InvalidArgumentError("a TLS certificate and key are required");
+  }
+  if (options.rate_limit_per_second <= 0 || options.rate_limit_burst < 1) {
+    return absl::InvalidArgumentError("rate limits must be positive");
+  }
+  std::unique_ptr<ControlServer> self(new ControlServer(options, std::move(store), clock));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  tls.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::SslServerCredentials(tls), &self->port_);
+  ApplyTransportLimits(builder, options.max_message_bytes);
+  builder.RegisterService(self->users_.get());
+  builder.RegisterService(self->rooms_.get());
+  builder.RegisterService(self->broker_.get());
+  builder.RegisterService(self->blobs_.get());
+  self->server_ = builder.BuildAndStart();
+  if (!self->server_ || self->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  self->ReportHealth(IsLoopbackListen(options.listen));
+  return self;
+}
+
+void ControlServer::ReportHealth(bool loopback) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  bool store_ok = store_->LatestPosition().ok();
+  bool cleartext_ok = !allow_cleartext_ || loopback;
+  posture_ok_ = store_ok && cleartext_ok;
+  health->SetServingStatus("unibus.posture", posture_ok_);
+  health->SetServingStatus("unibus.posture.mtls_required", true);
+  health->SetServingStatus("unibus.posture.cleartext_rooms_denied", !allow_cleartext_);
+  health->SetServingStatus("unibus.posture.loopback_only", loopback);
+  health->SetServingStatus("unibus.posture.store", store_ok);
+  health->SetServingStatus(absl::StrCat("unibus.store.", options_.store_backend), store_ok);
+}
+
+void ControlServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void ControlServer::Shutdown(absl::Duration grace) {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+}
+
+}  // namespace unibus::control::server

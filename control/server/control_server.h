@@ -1,0 +1,93 @@
+// unibusd's gRPC server: mutual TLS only (there is no plaintext listener and no "off" switch),
+// every unibus.v1 service, grpc.health.v1 with the node's security posture, and server
+// reflection so grpcurl works with nothing but a client certificate.
+//
+// Health: the empty service name reports the process; "unibus.posture" is SERVING only when
+// every posture check below holds, and each check is also its own name:
+//   unibus.posture.mtls_required          always SERVING (clients without a certificate fail TLS)
+//   unibus.posture.cleartext_rooms_denied SERVING unless cleartext rooms are allowed
+//   unibus.posture.loopback_only          SERVING when the listener is bound to loopback
+//   unibus.posture.store                  SERVING when the store answers
+// and "unibus.store.sqlite" names the backend. "unibus.posture" tolerates cleartext rooms only on a
+// loopback-only listener.
+//
+// Thread safety: Start/Shutdown from one thread; the server runs on gRPC's threads.
+#ifndef UNIBUS_CONTROL_SERVER_CONTROL_SERVER_H_
+#define UNIBUS_CONTROL_SERVER_CONTROL_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/time/clock.h"
+#include "control/service/authenticator.h"
+#include "control/service/blob_service.h"
+#include "control/service/broker_service.h"
+#include "control/service/change_notifier.h"
+#include "control/service/rate_limiter.h"
+#include "control/service/room_service.h"
+#include "control/service/user_service.h"
+#include "control/store/store.h"
+
+namespace unibus::control::server {
+
+enum class CleartextRooms { kAuto, kAllow, kDeny };
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see ControlServer::port()).
+  std::string listen = "127.0.0.1:7443";
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // kAuto allows cleartext rooms only when the listener is bound to loopback.
+  CleartextRooms cleartext_rooms = CleartextRooms::kAuto;
+  // Per identity.
+  double rate_limit_per_second = 200;
+  double rate_limit_burst = 400;
+  int max_message_bytes = 1 << 20;
+  // Name of the store backend, for the health posture.
+  std::string store_backend = "sqlite";
+};
+
+class ControlServer {
+ public:
+  // Takes ownership of the store. INVALID_ARGUMENT on bad options (missing TLS material, bad
+  // listen address), UNAVAILABLE if the port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<ControlServer>> Start(const ServerOptions& options,
+                                                              store::StorePtr store,
+                                                              const common::Clock& clock);
+  ~ControlServer();
+
+  int port() const { return port_; }
+  bool posture_ok() const { return posture_ok_; }
+  // Blocks until Shutdown.
+  void Wait();
+  // Stops accepting calls; open streams are cancelled after `grace`.
+  void Shutdown(absl::Duration grace = absl::Seconds(2));
+
+ private:
+  ControlServer(const ServerOptions& options, store::StorePtr store, const common::Clock& clock);
+  void ReportHealth(bool loopback);
+
+  const ServerOptions options_;
+  store::StorePtr store_;
+  service::RateLimiter limiter_;
+  service::Authenticator auth_;
+  service::ChangeNotifier notifier_;
+  bool allow_cleartext_ = false;
+  std::unique_ptr<service::UserServiceImpl> users_;
+  std::unique_ptr<service::RoomServiceImpl> rooms_;
+  std::unique_ptr<service::BrokerServiceImpl> broker_;
+  std::unique_ptr<service::BlobServiceImpl> blobs_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool posture_ok_ = false;
+};
+
+// True if `listen` (host:port) binds only loopback addresses.
+bool IsLoopbackListen(const std::string& listen);
+
+}  // namespace unibus::control::server
+
+#endif  // UNIBUS_CONTROL_SERVER_CONTROL_SERVER_H_

@@ -1,0 +1,54 @@
+// Who is calling: the Ed25519 key of the caller's TLS client certificate, looked up in the
+// allowlist on every call (so a revocation applies to the very next call, without a restart).
+//
+// Thread-safe. Does not own the store, the limiter or the clock.
+//
+// Authorize returns the caller's user record, or:
+//   UNAUTHENTICATED    no certificate key, a key that is not Ed25519, or a key not on the allowlist
+//   PERMISSION_DENIED  revoked, or a role outside `allowed`
+//   RESOURCE_EXHAUSTED over the per-identity rate limit
+//   UNAVAILABLE        the store cannot answer (never treated as "allowed")
+#ifndef UNIBUS_CONTROL_SERVICE_AUTHENTICATOR_H_
+#define UNIBUS_CONTROL_SERVICE_AUTHENTICATOR_H_
+
+#include <grpcpp/server_context.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "control/service/rate_limiter.h"
+#include "control/store/store.h"
+#include "unibus/v1/users.pb.h"
+
+namespace unibus::control::service {
+
+using RoleSet = std::initializer_list<v1::Role>;
+
+inline constexpr RoleSet kAnyRole = {v1::ROLE_ADMIN, v1::ROLE_MEMBER, v1::ROLE_SERVICE};
+inline constexpr RoleSet kPeerRoles = {v1::ROLE_ADMIN, v1::ROLE_MEMBER};
+inline constexpr RoleSet kAdminOnly = {v1::ROLE_ADMIN};
+inline constexpr RoleSet kServiceOnly = {v1::ROLE_SERVICE};
+
+class Authenticator {
+ public:
+  Authenticator(store::Store& store, RateLimiter& limiter) : store_(store), limiter_(limiter) {}
+
+  absl::StatusOr<v1::User> Authorize(const grpc::ServerContext& context, RoleSet allowed);
+
+ private:
+  // Hex key of the certificate; parsed certificates are cached (bounded).
+  absl::StatusOr<std::string> CallerKey(const grpc::ServerContext& context);
+
+  store::Store& store_;
+  RateLimiter& limiter_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::string> key_by_pem_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace unibus::control::service
+
+#endif  // UNIBUS_CONTROL_SERVICE_AUTHENTICATOR_H_
