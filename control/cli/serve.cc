@@ -64,7 +64,7 @@ int Serve(const ServeFlags& flags) {
   }
   std::cerr << "unibusd: listening on " << options.listen << " (port " << (*server)->port()
             << ", mutual TLS required, store sqlite, cleartext rooms " << CleartextPolicy(options)
-            << ", posture " << ((*server)->posture_ok() ? "ok" : "NOT OK") << ")\n";
+            << ", posture " << ((*server)->posture().ok() ? "ok" : "NOT OK") << ")\n";
   if (!flags.port_file.empty()) {
     absl::Status s = WriteFile(flags.port_file, absl::StrCat((*server)->port(), "\n"), 0644);
     if (!s.ok()) std::cerr << "unibusd: " << s.message() << "\n";

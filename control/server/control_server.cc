@@ -1,7 +1,6 @@
 #include "control/server/control_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -52,6 +51,7 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
       *store_, auth_, notifier_, clock, service::RoomServiceOptions{allow_cleartext_});
   broker_ = std::make_unique<service::BrokerServiceImpl>(*store_, auth_, notifier_);
   blobs_ = std::make_unique<service::BlobServiceImpl>(auth_);
+  health_ = std::make_unique<HealthServiceImpl>([this] { return posture(); });
 }
 
 ControlServer::~ControlServer() { Shutdown(absl::ZeroDuration()); }
@@ -66,7 +66,6 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
     return absl::InvalidArgumentError("rate limits must be positive");
   }
   std::unique_ptr<ControlServer> self(new ControlServer(options, std::move(store), clock));
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::SslServerCredentialsOptions tls(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
@@ -78,25 +77,21 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   builder.RegisterService(self->rooms_.get());
   builder.RegisterService(self->broker_.get());
   builder.RegisterService(self->blobs_.get());
+  builder.RegisterService(self->health_.get());
   self->server_ = builder.BuildAndStart();
   if (!self->server_ || self->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
-  self->ReportHealth(IsLoopbackListen(options.listen));
   return self;
 }
 
-void ControlServer::ReportHealth(bool loopback) {
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  bool store_ok = store_->LatestPosition().ok();
-  bool cleartext_ok = !allow_cleartext_ || loopback;
-  posture_ok_ = store_ok && cleartext_ok;
-  health->SetServingStatus("unibus.posture", posture_ok_);
-  health->SetServingStatus("unibus.posture.mtls_required", true);
-  health->SetServingStatus("unibus.posture.cleartext_rooms_denied", !allow_cleartext_);
-  health->SetServingStatus("unibus.posture.loopback_only", loopback);
-  health->SetServingStatus("unibus.posture.store", store_ok);
-  health->SetServingStatus(absl::StrCat("unibus.store.", options_.store_backend), store_ok);
+Posture ControlServer::posture() const {
+  Posture p;
+  p.loopback_only = IsLoopbackListen(options_.listen);
+  p.cleartext_rooms_allowed = allow_cleartext_;
+  p.store_ok = store_->LatestPosition().ok();
+  p.store_backend = options_.store_backend;
+  return p;
 }
 
 void ControlServer::Wait() {

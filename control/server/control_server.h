@@ -2,14 +2,7 @@
 // every unibus.v1 service, grpc.health.v1 with the node's security posture, and server
 // reflection so grpcurl works with nothing but a client certificate.
 //
-// Health: the empty service name reports the process; "unibus.posture" is SERVING only when
-// every posture check below holds, and each check is also its own name:
-//   unibus.posture.mtls_required          always SERVING (clients without a certificate fail TLS)
-//   unibus.posture.cleartext_rooms_denied SERVING unless cleartext rooms are allowed
-//   unibus.posture.loopback_only          SERVING when the listener is bound to loopback
-//   unibus.posture.store                  SERVING when the store answers
-// and "unibus.store.sqlite" names the backend. "unibus.posture" tolerates cleartext rooms only on a
-// loopback-only listener.
+// Health and posture: see health_service.h.
 //
 // Thread safety: Start/Shutdown from one thread; the server runs on gRPC's threads.
 #ifndef UNIBUS_CONTROL_SERVER_CONTROL_SERVER_H_
@@ -22,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
+#include "control/server/health_service.h"
 #include "control/service/authenticator.h"
 #include "control/service/blob_service.h"
 #include "control/service/broker_service.h"
@@ -60,7 +54,8 @@ class ControlServer {
   ~ControlServer();
 
   int port() const { return port_; }
-  bool posture_ok() const { return posture_ok_; }
+  // The node's security posture right now.
+  Posture posture() const;
   // Blocks until Shutdown.
   void Wait();
   // Stops accepting calls; open streams are cancelled after `grace`.
@@ -68,7 +63,6 @@ class ControlServer {
 
  private:
   ControlServer(const ServerOptions& options, store::StorePtr store, const common::Clock& clock);
-  void ReportHealth(bool loopback);
 
   const ServerOptions options_;
   store::StorePtr store_;
@@ -80,9 +74,9 @@ class ControlServer {
   std::unique_ptr<service::RoomServiceImpl> rooms_;
   std::unique_ptr<service::BrokerServiceImpl> broker_;
   std::unique_ptr<service::BlobServiceImpl> blobs_;
+  std::unique_ptr<HealthServiceImpl> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  bool posture_ok_ = false;
 };
 
 // True if `listen` (host:port) binds only loopback addresses.
