@@ -5,6 +5,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace unibus::control::server {
@@ -28,6 +29,19 @@ void ApplyTransportLimits(grpc::ServerBuilder& builder, int max_message_bytes) {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, kMaxPingStrikes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kMaxConnectionIdleMs);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams);
+}
+
+// host:port with a port in 0..65535 (gRPC would silently wrap larger numbers).
+absl::Status ValidateListen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen address must be host:port with a port from 0 to 65535, not ", listen));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -62,6 +76,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   if (options.tls_cert_pem.empty() || options.tls_key_pem.empty()) {
     return absl::InvalidArgumentError("a TLS certificate and key are required");
   }
+  if (absl::Status s = ValidateListen(options.listen); !s.ok()) return s;
   if (options.rate_limit_per_second <= 0 || options.rate_limit_burst < 1) {
     return absl::InvalidArgumentError("rate limits must be positive");
   }

@@ -1,0 +1,87 @@
+#include "client/cli/atomic_file.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+
+namespace unibus::client::cli {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/atomic_file_test_" + name;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+mode_t Mode(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+int CountEntries(const std::string& dir) {
+  int n = 0;
+  DIR* d = opendir(dir.c_str());
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+TEST(WriteFileAtomicallyTest, WritesContentWithMode) {
+  std::string path = TempPath("secret");
+  ASSERT_TRUE(WriteFileAtomically(path, "key", 0600).ok());
+  EXPECT_EQ(ReadFile(path), "key");
+  EXPECT_EQ(Mode(path), 0600u);
+}
+
+TEST(WriteFileAtomicallyTest, ReplacesFileAndFixesItsMode) {
+  std::string path = TempPath("replaced");
+  ASSERT_TRUE(WriteFileAtomically(path, "old old old", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "new", 0600).ok());
+  EXPECT_EQ(ReadFile(path), "new");
+  EXPECT_EQ(Mode(path), 0600u);
+}
+
+TEST(WriteFileAtomicallyTest, MissingDirectoryIsNotFoundAndNamesTheFile) {
+  std::string path = TempPath("no_such_dir/file");
+  absl::Status status = WriteFileAtomically(path, "x", 0600);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(status.message().find(path), std::string::npos);
+}
+
+TEST(WriteFileAtomicallyTest, LeavesNoTemporaryFileBehind) {
+  std::string dir = TempPath("clean_dir");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/a", "x", 0600).ok());
+  // Renaming a file over a directory fails after the temporary file was written.
+  ASSERT_TRUE(MakeDirectories(dir + "/b").ok());
+  EXPECT_FALSE(WriteFileAtomically(dir + "/b", "x", 0600).ok());
+  EXPECT_EQ(CountEntries(dir), 2);
+}
+
+TEST(MakeDirectoriesTest, CreatesParentsPrivate) {
+  std::string dir = TempPath("p/q/r");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  EXPECT_EQ(Mode(dir), 0700u);
+  EXPECT_EQ(Mode(TempPath("p")), 0700u);
+  EXPECT_TRUE(MakeDirectories(dir).ok());  // already there
+}
+
+TEST(MakeDirectoriesTest, FileInTheWayIsAnError) {
+  std::string path = TempPath("a_file");
+  ASSERT_TRUE(WriteFileAtomically(path, "x", 0600).ok());
+  EXPECT_FALSE(MakeDirectories(path).ok());
+}
+
+}  // namespace
+}  // namespace unibus::client::cli

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The `unibus` binary as a user runs it: dispatch, help, exit codes, an id round trip.
+set -euo pipefail
+
+unibus="$TEST_SRCDIR/$TEST_WORKSPACE/client/cli/unibus"
+tmp="$TEST_TMPDIR"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_exit CODE COMMAND...: runs COMMAND, checks its exit code; output in $tmp/out, $tmp/err.
+expect_exit() {
+  local want="$1" got=0
+  shift
+  "$@" >"$tmp/out" 2>"$tmp/err" || got=$?
+  [[ $got -eq $want ]] || fail "$* exited $got, want $want; stderr: $(cat "$tmp/err")"
+}
+
+expect_exit 0 "$unibus" help
+grep -q 'id new' "$tmp/out" || fail "help does not list 'id new'"
+expect_exit 0 "$unibus" help id
+grep -q 'unibus id cert' "$tmp/out" || fail "help id does not describe 'id cert'"
+expect_exit 2 "$unibus"
+expect_exit 2 "$unibus" no-such-command
+grep -q 'unknown command' "$tmp/err" || fail "no message for an unknown command"
+
+export UNIBUS_IDENTITY="$tmp/me.id"
+export HOME="$tmp/home"
+expect_exit 0 "$unibus" id new
+[[ "$(stat -c %a "$tmp/me.id")" == 600 ]] || fail "identity file is not 0600"
+head -c 2 "$tmp/me.id" | grep -q '^SU' || fail "identity file does not start with a NATS user seed"
+expect_exit 3 "$unibus" id new
+expect_exit 0 "$unibus" id show --json
+grep -q '"nkey":"U' "$tmp/out" || fail "id show --json has no nkey"
+expect_exit 0 "$unibus" id cert --out-cert "$tmp/me.pem" --out-key "$tmp/me.key"
+openssl x509 -in "$tmp/me.pem" -noout -text | grep -q ED25519 || fail "certificate is not Ed25519"
+[[ "$(openssl pkey -in "$tmp/me.key" -pubout)" == "$(openssl x509 -in "$tmp/me.pem" -noout -pubkey)" ]] ||
+  fail "key does not match certificate"
+chmod 644 "$tmp/me.id"
+expect_exit 3 "$unibus" id show
+echo PASS
