@@ -32,6 +32,7 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
                 [--cleartext_rooms=auto|allow|deny] [--rate_limit=200 --rate_burst=400]
                 [--max_message_bytes=1048576] [--port_file=FILE]
   unibusd admin init --db=FILE --identity=FILE [--handle=admin]
+  unibusd admin add-service --db=FILE --identity=FILE [--handle=authd]
   unibusd dev-certs --out_dir=DIR [--hosts=localhost,127.0.0.1]
 
 Run `unibusd --helpfull` for every flag.)";
@@ -72,6 +73,12 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"admin", "init"}) {
     return unibus::control::cli::AdminInit(absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_identity),
                                            absl::GetFlag(FLAGS_handle));
+  }
+  if (words == std::vector<std::string>{"admin", "add-service"}) {
+    std::string handle = absl::GetFlag(FLAGS_handle);
+    return unibus::control::cli::AddService(absl::GetFlag(FLAGS_db),
+                                            absl::GetFlag(FLAGS_identity),
+                                            handle == "admin" ? "authd" : handle);
   }
   if (words == std::vector<std::string>{"dev-certs"}) {
     std::vector<std::string> hosts =

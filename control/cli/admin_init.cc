@@ -1,3 +1,4 @@
+#include <functional>
 #include <iostream>
 
 #include "common/crypto/identity.h"
@@ -26,58 +27,72 @@ absl::StatusOr<std::string> OtherAdmin(store::Store& store, const std::string& e
   return std::string();
 }
 
-}  // namespace
-
-int AdminInit(const std::string& db, const std::string& identity_file,
-              const std::string& handle) {
+// Adds the key of `identity_file` to the store at `db` with `role`, locally. 0 if added or
+// already there with that role and active; 1 on failure; 2 on bad usage. `only_if` may refuse.
+int AddLocalUser(const char* command, const std::string& db, const std::string& identity_file,
+                 const std::string& handle, v1::Role role,
+                 const std::function<bool(store::Store&, const std::string&)>& only_if) {
   if (db.empty() || identity_file.empty()) {
-    std::cerr << "unibusd admin init: --db and --identity are required\n";
+    std::cerr << command << ": --db and --identity are required\n";
     return 2;
   }
   if (absl::Status s = model::ValidateHandle(handle); !s.ok()) {
-    std::cerr << "unibusd admin init: " << s.message() << "\n";
+    std::cerr << command << ": " << s.message() << "\n";
     return 2;
   }
   absl::StatusOr<common::Identity> id = common::Identity::Load(identity_file);
   if (!id.ok()) {
-    std::cerr << "unibusd admin init: " << id.status().message() << "\n";
+    std::cerr << command << ": " << id.status().message() << "\n";
     return 1;
   }
   const common::Clock& clock = common::RealClock::Get();
   auto store = store::SqliteStore::Open(db, clock);
   if (!store.ok()) {
-    std::cerr << "unibusd admin init: cannot open " << db << ": " << store.status().message()
-              << "\n";
+    std::cerr << command << ": cannot open " << db << ": " << store.status().message() << "\n";
     return 1;
   }
   absl::StatusOr<v1::User> existing = (*store)->GetUser(id->sign_pub_hex());
   if (existing.ok()) {
-    if (existing->role() == v1::ROLE_ADMIN && existing->status() == v1::USER_STATUS_ACTIVE) {
-      std::cerr << "unibusd admin init: " << id->sign_pub_hex() << " is already an admin\n";
-      return 0;
-    }
-    std::cerr << "unibusd admin init: this key is on the allowlist but is not an active admin\n";
-    return 1;
+    bool same = existing->role() == role && existing->status() == v1::USER_STATUS_ACTIVE;
+    std::cerr << command << ": " << id->sign_pub_hex()
+              << (same ? " is already on the allowlist with that role\n"
+                       : " is on the allowlist with another role or revoked\n");
+    return same ? 0 : 1;
   }
-  absl::StatusOr<std::string> other = OtherAdmin(**store, id->sign_pub_hex());
-  if (!other.ok() || !other->empty()) {
-    std::cerr << "unibusd admin init: an admin already exists; add more admins with "
-                 "UserService/AddUser\n";
-    return 1;
-  }
+  if (!only_if(**store, id->sign_pub_hex())) return 1;
   v1::User user;
   user.set_sign_pub(id->sign_pub_hex());
   user.set_kex_pub(id->kex_pub_hex());
   user.set_handle(handle);
-  user.set_role(v1::ROLE_ADMIN);
+  user.set_role(role);
   user.set_status(v1::USER_STATUS_ACTIVE);
   user.set_created_at_ms(clock.NowMs());
   if (absl::Status s = (*store)->AddUser(user); !s.ok()) {
-    std::cerr << "unibusd admin init: " << s.message() << "\n";
+    std::cerr << command << ": " << s.message() << "\n";
     return 1;
   }
-  std::cerr << "unibusd admin init: " << handle << " (" << user.sign_pub() << ") is the admin\n";
+  std::cerr << command << ": added " << handle << " (" << user.sign_pub() << ")\n";
   return 0;
+}
+
+}  // namespace
+
+int AdminInit(const std::string& db, const std::string& identity_file,
+              const std::string& handle) {
+  return AddLocalUser("unibusd admin init", db, identity_file, handle, v1::ROLE_ADMIN,
+                      [](store::Store& store, const std::string& key) {
+                        absl::StatusOr<std::string> other = OtherAdmin(store, key);
+                        if (other.ok() && other->empty()) return true;
+                        std::cerr << "unibusd admin init: an admin already exists; add more "
+                                     "admins with UserService/AddUser\n";
+                        return false;
+                      });
+}
+
+int AddService(const std::string& db, const std::string& identity_file,
+               const std::string& handle) {
+  return AddLocalUser("unibusd admin add-service", db, identity_file, handle, v1::ROLE_SERVICE,
+                      [](store::Store&, const std::string&) { return true; });
 }
 
 }  // namespace unibus::control::cli

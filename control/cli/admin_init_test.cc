@@ -37,6 +37,22 @@ TEST(AdminInitTest, RefusesASecondAdminLocally) {
   EXPECT_EQ(AdminInit(db, Tmp("second.id"), "second"), 1);
 }
 
+TEST(AdminInitTest, AddServiceIsIdempotentAndNeverPromotesAnExistingKey) {
+  std::string db = Tmp("service.db");
+  common::Identity service = common::Identity::Generate();
+  ASSERT_TRUE(service.Save(Tmp("service.id")).ok());
+  ASSERT_TRUE(common::Identity::Generate().Save(Tmp("svc-admin.id")).ok());
+  EXPECT_EQ(AddService(db, Tmp("service.id"), "authd"), 0);
+  EXPECT_EQ(AddService(db, Tmp("service.id"), "authd"), 0);
+  auto store = store::SqliteStore::Open(db, common::RealClock::Get()).value();
+  EXPECT_EQ(store->GetUser(service.sign_pub_hex())->role(), v1::ROLE_SERVICE);
+  store.reset();
+  ASSERT_EQ(AdminInit(db, Tmp("svc-admin.id"), "root"), 0);
+  // A service key cannot be turned into an admin by `admin init`, nor an admin into a service.
+  EXPECT_EQ(AdminInit(db, Tmp("service.id"), "root2"), 1);
+  EXPECT_EQ(AddService(db, Tmp("svc-admin.id"), "authd2"), 1);
+}
+
 TEST(AdminInitTest, RefusesACorruptIdentityAndBadUsage) {
   std::string bad = Tmp("bad.id");
   std::ofstream(bad) << "not a seed\n";

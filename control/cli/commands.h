@@ -27,6 +27,10 @@ int Serve(const ServeFlags& flags);
 // another admin exists (add more admins over the API).
 int AdminInit(const std::string& db, const std::string& identity_file, const std::string& handle);
 
+// Puts the identity file's key on the allowlist of the store at `db` with role SERVICE (for
+// unibus-authd). Succeeds without change if it already is an active service identity.
+int AddService(const std::string& db, const std::string& identity_file, const std::string& handle);
+
 // Writes a development CA and a server certificate for `hosts` into `out_dir` (ca.pem, ca.key,
 // server.pem, server.key; keys 0600), keeping files that already exist.
 int DevCerts(const std::string& out_dir, const std::vector<std::string>& hosts);

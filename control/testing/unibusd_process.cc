@@ -1,11 +1,8 @@
 #include "control/testing/unibusd_process.h"
 
-#include <fcntl.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,37 +11,14 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/status/grpc_status.h"
 #include "unibus/v1/users.grpc.pb.h"
 
 namespace unibus::control::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// Runs `args` to completion with stderr appended to `log`; returns the exit code.
-int RunToCompletion(const std::vector<std::string>& args, const std::string& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 2);
-    dup2(fd, 1);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using common::testing::ReadFileOrEmpty;
+using common::testing::RunToCompletion;
 
 }  // namespace
 
@@ -74,14 +48,14 @@ absl::StatusOr<std::unique_ptr<UnibusdProcess>> UnibusdProcess::Start(
   std::string bin = Runfile("control/unibusd");
   std::string log = dir + "/unibusd.log";
   if (RunToCompletion({bin, "dev-certs", "--out_dir=" + dir + "/tls"}, log) != 0) {
-    return absl::InternalError("unibusd dev-certs failed: " + ReadAll(log));
+    return absl::InternalError("unibusd dev-certs failed: " + ReadFileOrEmpty(log));
   }
-  p->ca_pem_ = ReadAll(dir + "/tls/ca.pem");
+  p->ca_pem_ = ReadFileOrEmpty(dir + "/tls/ca.pem");
   std::string id_file = dir + "/admin.id";
   if (absl::Status s = p->admin_.Save(id_file); !s.ok()) return s;
   if (RunToCompletion({bin, "admin", "init", "--db=" + p->db_, "--identity=" + id_file}, log) !=
       0) {
-    return absl::InternalError("unibusd admin init failed: " + ReadAll(log));
+    return absl::InternalError("unibusd admin init failed: " + ReadFileOrEmpty(log));
   }
   if (absl::Status s = p->Launch(); !s.ok()) return s;
   return p;
@@ -96,42 +70,19 @@ absl::Status UnibusdProcess::Launch() {
       "--tls_cert=" + dir_ + "/tls/server.pem", "--tls_key=" + dir_ + "/tls/server.key",
       "--port_file=" + port_file};
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
-  std::string log = dir_ + "/unibusd.log";
-  pid_ = fork();
-  if (pid_ == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 2);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  process_.Start(args, dir_ + "/unibusd.log");
   // Readiness: the server writes the port file once it is listening.
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < deadline) {
-    std::string text = ReadAll(port_file);
-    if (!text.empty() && text.back() == '\n') {
-      port_ = std::atoi(text.c_str());
-      return absl::OkStatus();
-    }
-    int status;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return absl::InternalError("unibusd exited at start: " + ReadAll(log));
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return absl::DeadlineExceededError("unibusd did not start: " + ReadAll(log));
+  absl::Status s = process_.WaitUntil(
+      [&] {
+        std::string text = ReadFileOrEmpty(port_file);
+        return !text.empty() && text.back() == '\n';
+      },
+      absl::Seconds(30));
+  if (s.ok()) port_ = std::atoi(ReadFileOrEmpty(port_file).c_str());
+  return s;
 }
 
-void UnibusdProcess::Stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  int status;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void UnibusdProcess::Stop() { process_.Stop(); }
 
 absl::Status UnibusdProcess::Restart() {
   Stop();

@@ -6,7 +6,6 @@
 #define UNIBUS_CONTROL_TESTING_UNIBUSD_PROCESS_H_
 
 #include <grpcpp/channel.h>
-#include <sys/types.h>
 
 #include <memory>
 #include <string>
@@ -15,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/crypto/cert.h"
 #include "common/crypto/identity.h"
+#include "common/testing/child_process.h"
 #include "unibus/v1/users.pb.h"
 
 namespace unibus::control::testing {
@@ -63,7 +63,7 @@ class UnibusdProcess {
   std::vector<std::string> extra_flags_;
   common::Identity admin_;
   std::string ca_pem_;
-  pid_t pid_ = -1;
+  common::testing::ChildProcess process_;
   int port_ = 0;
 };
 

@@ -1,0 +1,37 @@
+// unibus-authd's subcommands; each returns a process exit code (0 ok, 1 failure, 2 usage) and
+// writes human messages to stderr.
+#ifndef UNIBUS_BROKER_AUTH_CLI_COMMANDS_H_
+#define UNIBUS_BROKER_AUTH_CLI_COMMANDS_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "broker_auth/config/nats_config.h"
+
+namespace unibus::broker_auth::cli {
+
+// Creates the keys in `state_dir` that are missing; prints the service identity's public keys
+// (to register it with unibusd as a service) and the NATS public keys.
+int Init(const std::string& state_dir);
+
+// Prints (or writes to `out_file`) the nats-server config for the keys in `state_dir`.
+int NatsConfig(const std::string& state_dir, config::NatsConfigParams params,
+               const std::string& out_file);
+
+struct ServeFlags {
+  std::string state_dir;
+  std::string nats_urls;     // comma-separated
+  std::string control;       // unibusd host:port
+  std::string ca_file;       // CA of unibusd's certificate
+  std::string nats_config;   // optional: refuse to serve if this config breaks the rules
+  std::string ready_file;    // optional: written once requests are being answered
+  int workers = 4;
+  absl::Duration user_ttl = absl::Hours(1);
+};
+
+// Answers auth-callout requests until SIGINT/SIGTERM.
+int Serve(const ServeFlags& flags);
+
+}  // namespace unibus::broker_auth::cli
+
+#endif  // UNIBUS_BROKER_AUTH_CLI_COMMANDS_H_

@@ -1,0 +1,92 @@
+#include "broker_auth/cli/keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/nkeys.h"
+
+namespace unibus::broker_auth::cli {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+absl::Status WriteSecret(const std::string& path, absl::string_view text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("cannot create ", path));
+  std::string line = absl::StrCat(text, "\n");
+  bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ok = fsync(fd) == 0 && ok;
+  ok = close(fd) == 0 && ok;
+  if (!ok) return absl::DataLossError(absl::StrCat("could not write ", path));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadSecretLine(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat("missing ", path));
+  if ((st.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is readable by others"));
+  }
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
+}  // namespace
+
+absl::Status InitKeys(const std::string& dir) {
+  mkdir(dir.c_str(), 0700);
+  for (const char* name : {"service.id", "system.id"}) {
+    std::string path = absl::StrCat(dir, "/", name);
+    if (!Exists(path)) {
+      if (absl::Status s = common::Identity::Generate().Save(path); !s.ok()) return s;
+    }
+  }
+  std::string issuer = dir + "/issuer.nk";
+  if (!Exists(issuer)) {
+    common::Identity key = common::Identity::Generate();
+    std::string seed = common::nkeys::EncodeSeed(common::nkeys::KeyType::kAccount, key.seed().view());
+    if (absl::Status s = WriteSecret(issuer, seed); !s.ok()) return s;
+  }
+  std::string xkey = dir + "/xkey.nk";
+  if (!Exists(xkey)) {
+    if (absl::Status s = WriteSecret(xkey, callout::CurveKey::Generate().SeedText().view());
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
+  std::string service_file = dir + "/service.id";
+  std::string system_file = dir + "/system.id";
+  absl::StatusOr<common::Identity> service = common::Identity::Load(service_file);
+  if (!service.ok()) return service.status();
+  absl::StatusOr<common::Identity> system = common::Identity::Load(system_file);
+  if (!system.ok()) return system.status();
+  absl::StatusOr<std::string> issuer_text = ReadSecretLine(dir + "/issuer.nk");
+  if (!issuer_text.ok()) return issuer_text.status();
+  absl::StatusOr<common::SecretBytes> issuer_seed =
+      common::nkeys::DecodeSeed(common::nkeys::KeyType::kAccount, *issuer_text);
+  if (!issuer_seed.ok()) return absl::InvalidArgumentError(dir + "/issuer.nk is not an SA seed");
+  absl::StatusOr<common::Identity> issuer = common::Identity::FromSeed(issuer_seed->view());
+  if (!issuer.ok()) return issuer.status();
+  absl::StatusOr<std::string> xkey_text = ReadSecretLine(dir + "/xkey.nk");
+  if (!xkey_text.ok()) return xkey_text.status();
+  absl::StatusOr<callout::CurveKey> xkey = callout::CurveKey::FromSeed(*xkey_text);
+  if (!xkey.ok()) return absl::InvalidArgumentError(dir + "/xkey.nk is not an SX seed");
+  return AuthdKeys{*std::move(service), *std::move(system), *std::move(issuer),
+                   *std::move(xkey),    service_file,        system_file};
+}
+
+}  // namespace unibus::broker_auth::cli

@@ -1,0 +1,136 @@
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "broker_auth/cli/commands.h"
+#include "broker_auth/cli/keys.h"
+#include "broker_auth/grants/grants_feed.h"
+#include "broker_auth/kick/kicker.h"
+#include "broker_auth/service/callout_listener.h"
+#include "common/crypto/cert.h"
+#include "common/nats/nats_ptr.h"
+
+namespace unibus::broker_auth::cli {
+namespace {
+
+using common::nats::NatsConnectionPtr;
+
+absl::StatusOr<std::string> Slurp(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A connection that retries forever, authenticated as the nkey user of `identity`.
+absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common::Identity& identity,
+                                          const std::string& seed_file, const char* name) {
+  natsOptions* raw = nullptr;
+  if (natsOptions_Create(&raw) != NATS_OK) return absl::InternalError("nats options");
+  common::nats::NatsOptionsPtr opts(raw);
+  std::string nkey = identity.nkey_public();
+  natsStatus s = natsOptions_SetURL(opts.get(), urls.c_str());
+  if (s == NATS_OK) s = natsOptions_SetNKeyFromSeed(opts.get(), nkey.c_str(), seed_file.c_str());
+  if (s == NATS_OK) s = natsOptions_SetName(opts.get(), name);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 250);
+  if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, nullptr, nullptr);
+  if (s != NATS_OK) return common::nats::FromNatsStatus(s, "nats options");
+  natsConnection* nc = nullptr;
+  s = natsConnection_Connect(&nc, opts.get());
+  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+    return common::nats::FromNatsStatus(s, absl::StrCat("connect ", name));
+  }
+  return NatsConnectionPtr(nc);
+}
+
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+absl::Status CheckConfigFile(const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> text = Slurp(path);
+  if (!text.ok()) return text.status();
+  return config::CheckNatsConfig(*text);
+}
+
+}  // namespace
+
+int Serve(const ServeFlags& flags) {
+  if (flags.state_dir.empty() || flags.nats_urls.empty() || flags.control.empty() ||
+      flags.ca_file.empty()) {
+    std::cerr << "unibus-authd serve: --state_dir, --nats, --control and --ca are required\n";
+    return 2;
+  }
+  if (absl::Status s = CheckConfigFile(flags.nats_config); !s.ok()) {
+    std::cerr << "unibus-authd: refusing to serve: " << s.message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<AuthdKeys> keys = LoadKeys(flags.state_dir);
+  absl::StatusOr<std::string> ca = Slurp(flags.ca_file);
+  absl::StatusOr<common::PemKeyPair> cert =
+      keys.ok() ? common::MakeClientCertificate(keys->service) : keys.status();
+  if (!keys.ok() || !ca.ok() || !cert.ok()) {
+    std::cerr << "unibus-authd: "
+              << (!keys.ok() ? keys.status() : !ca.ok() ? ca.status() : cert.status()).message()
+              << "\n";
+    return 1;
+  }
+  sigset_t stop_signals = BlockStopSignals();
+  nats_Open(-1);
+  int code = 0;
+  {
+    absl::StatusOr<NatsConnectionPtr> sys =
+        Connect(flags.nats_urls, keys->system, keys->system_file, "unibus-authd-kick");
+    absl::StatusOr<NatsConnectionPtr> auth =
+        Connect(flags.nats_urls, keys->service, keys->service_file, "unibus-authd");
+    if (!sys.ok() || !auth.ok()) {
+      std::cerr << "unibus-authd: " << (!sys.ok() ? sys.status() : auth.status()).message() << "\n";
+      nats_Close();
+      return 1;
+    }
+    grants::GrantsCache cache;
+    kick::ConnectionRegistry registry;
+    kick::Kicker kicker(sys->get(), registry);
+    grants::GrantsFeed feed(
+        grants::FeedOptions{flags.control, *ca, *cert}, cache, [&kicker](const v1::Change& c) {
+          if (c.kind() != v1::CHANGE_KIND_USER_ADDED) kicker.KickIdentity(c.sign_pub());
+        });
+    service::AuthorizerConfig config{&keys->issuer, &keys->xkey, "UNIBUS", flags.user_ttl};
+    service::Authorizer authorizer(config, cache, registry, common::RealClock::Get());
+    service::CalloutListener listener(auth->get(), authorizer, flags.workers);
+    feed.Start();
+    if (absl::Status s = listener.Start(); !s.ok()) {
+      std::cerr << "unibus-authd: " << s.message() << "\n";
+      code = 1;
+    } else {
+      std::cerr << "unibus-authd: answering auth callout requests on " << flags.nats_urls << "\n";
+      if (!flags.ready_file.empty()) {
+        // Ready once the grants are loaded (until then every connect would be refused).
+        absl::Time deadline = absl::Now() + absl::Seconds(30);
+        while (!cache.live() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+        std::ofstream(flags.ready_file) << (cache.live() ? "ready\n" : "not-live\n");
+      }
+      int signal_number = 0;
+      sigwait(&stop_signals, &signal_number);
+      std::cerr << "unibus-authd: signal " << signal_number << ", stopping\n";
+    }
+    listener.Stop();
+    feed.Stop();
+  }
+  nats_Close();
+  return code;
+}
+
+}  // namespace unibus::broker_auth::cli

@@ -1,0 +1,141 @@
+#include "broker_auth/grants/grants_feed.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <algorithm>
+#include <iostream>
+#include <random>
+
+#include "common/status/grpc_status.h"
+
+namespace unibus::broker_auth::grants {
+namespace {
+
+constexpr int kPageSize = 1000;
+constexpr auto kCallTimeout = std::chrono::seconds(10);
+
+std::shared_ptr<grpc::Channel> MakeChannel(const FeedOptions& o) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = o.ca_pem;
+  tls.pem_private_key = o.client_cert.key_pem;
+  tls.pem_cert_chain = o.client_cert.cert_pem;
+  grpc::ChannelArguments args;
+  // Notice a silently dead control plane on the watch stream, within the server's ping policy.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 15'000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2'000);
+  return grpc::CreateCustomChannel(o.target, grpc::SslCredentials(tls), args);
+}
+
+}  // namespace
+
+GrantsFeed::GrantsFeed(FeedOptions options, GrantsCache& cache, ChangeCallback on_change)
+    : options_(std::move(options)),
+      cache_(cache),
+      on_change_(std::move(on_change)),
+      stub_(v1::BrokerService::NewStub(MakeChannel(options_))) {}
+
+GrantsFeed::~GrantsFeed() { Stop(); }
+
+void GrantsFeed::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void GrantsFeed::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (watch_ != nullptr) watch_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool GrantsFeed::SleepUnlessStopped(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return !stopping_;
+}
+
+void GrantsFeed::Run() {
+  std::mt19937_64 rng(std::random_device{}());
+  absl::Duration backoff = options_.min_backoff;
+  while (true) {
+    uint64_t position = 0;
+    absl::Status s = LoadAll(&position);
+    if (s.ok()) {
+      backoff = options_.min_backoff;
+      s = Follow(position);
+    }
+    cache_.SetLive(false);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    std::cerr << "unibus-authd: control plane feed down (" << s.message()
+              << "); refusing new connections until it is back\n";
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    if (!SleepUnlessStopped(backoff * jitter(rng))) return;
+    backoff = std::min(options_.max_backoff, backoff * 2);
+  }
+}
+
+absl::Status GrantsFeed::LoadAll(uint64_t* position) {
+  std::vector<v1::Grants> all;
+  std::string token;
+  bool first = true;
+  do {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+    v1::ListGrantsRequest request;
+    request.set_page_size(kPageSize);
+    request.set_page_token(token);
+    v1::ListGrantsResponse response;
+    absl::Status s = common::FromGrpcStatus(stub_->ListGrants(&context, request, &response));
+    if (!s.ok()) return s;
+    if (first) *position = response.position();
+    first = false;
+    for (v1::Grants& g : *response.mutable_grants()) all.push_back(std::move(g));
+    token = response.next_page_token();
+  } while (!token.empty());
+  cache_.ReplaceAll(std::move(all));
+  std::cerr << "unibus-authd: loaded grants of " << cache_.size() << " identities\n";
+  return absl::OkStatus();
+}
+
+void GrantsFeed::Refresh(const std::string& sign_pub) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+  v1::GetGrantsRequest request;
+  request.set_sign_pub(sign_pub);
+  v1::GetGrantsResponse response;
+  grpc::Status s = stub_->GetGrants(&context, request, &response);
+  if (s.ok()) {
+    cache_.Put(response.grants());
+  } else {
+    // Unknown now, or unreadable: either way, no grants (fail closed).
+    cache_.Remove(sign_pub);
+  }
+}
+
+absl::Status GrantsFeed::Follow(uint64_t position) {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    watch_ = &context;
+  }
+  v1::WatchChangesRequest request;
+  request.set_after_position(position);
+  std::unique_ptr<grpc::ClientReader<v1::Change>> stream = stub_->WatchChanges(&context, request);
+  v1::Change change;
+  while (stream->Read(&change)) {
+    Refresh(change.sign_pub());
+    on_change_(change);
+  }
+  grpc::Status status = stream->Finish();
+  absl::MutexLock lock(&mu_);
+  watch_ = nullptr;
+  return status.ok() ? absl::UnavailableError("feed ended") : common::FromGrpcStatus(status);
+}
+
+}  // namespace unibus::broker_auth::grants

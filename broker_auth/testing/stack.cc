@@ -1,0 +1,158 @@
+#include "broker_auth/testing/stack.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "common/nats/subjects.h"
+
+namespace unibus::broker_auth::testing {
+namespace {
+
+using common::testing::ReadFileOrEmpty;
+using common::testing::RunToCompletion;
+
+// The client port nats-server wrote into its ports file in `dir`, or -1.
+int ReadNatsPort(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return -1;
+  int port = -1;
+  while (dirent* e = readdir(d)) {
+    if (!absl::EndsWith(e->d_name, ".ports")) continue;
+    std::smatch m;
+    std::string text = ReadFileOrEmpty(absl::StrCat(dir, "/", e->d_name));
+    if (std::regex_search(text, m, std::regex(R"(nats://[^:"]+:(\d+))"))) {
+      port = std::atoi(m[1].str().c_str());
+    }
+  }
+  closedir(d);
+  return port;
+}
+
+// Signs the server's nonce with `closure` (an Identity).
+natsStatus SignNonce(char** error_text, unsigned char** signature, int* length, const char* nonce,
+                     void* closure) {
+  (void)error_text;
+  const auto* id = static_cast<const common::Identity*>(closure);
+  std::string sig = id->Sign(nonce);
+  *signature = static_cast<unsigned char*>(malloc(sig.size()));
+  memcpy(*signature, sig.data(), sig.size());
+  *length = static_cast<int>(sig.size());
+  return NATS_OK;
+}
+
+}  // namespace
+
+std::string NatsServerPath() {
+  const char* env = std::getenv("UNIBUS_NATS_SERVER");
+  return env != nullptr && *env != '\0' ? env : "/usr/sbin/nats-server";
+}
+
+absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const std::string& dir) {
+  nats_Open(-1);
+  std::unique_ptr<Stack> stack(new Stack(dir));
+  mkdir((dir + "/control").c_str(), 0700);
+  absl::StatusOr<std::unique_ptr<control::testing::UnibusdProcess>> control =
+      control::testing::UnibusdProcess::Start(dir + "/control");
+  if (!control.ok()) return control.status();
+  stack->control_ = *std::move(control);
+  std::string authd = control::testing::Runfile("broker_auth/unibus-authd");
+  stack->authd_dir_ = dir + "/authd";
+  std::string log = dir + "/setup.log";
+  if (RunToCompletion({authd, "init", "--state_dir=" + stack->authd_dir_}, log) != 0 ||
+      RunToCompletion({control::testing::Runfile("control/unibusd"), "admin", "add-service",
+                       "--db=" + stack->control_->db_path(),
+                       "--identity=" + stack->authd_dir_ + "/service.id"},
+                      log) != 0) {
+    return absl::InternalError("stack setup failed: " + ReadFileOrEmpty(log));
+  }
+  if (absl::Status s = stack->StartNats(); !s.ok()) return s;
+  if (absl::Status s = stack->StartAuthd(); !s.ok()) return s;
+  return stack;
+}
+
+Stack::~Stack() {
+  authd_.Stop();
+  nats_.Stop();
+  control_.reset();
+}
+
+absl::Status Stack::StartNats() {
+  std::string ports_dir = dir_ + "/nats-ports";
+  mkdir(ports_dir.c_str(), 0700);
+  mkdir((dir_ + "/js").c_str(), 0700);
+  nats_config_ = dir_ + "/nats.conf";
+  std::string log = dir_ + "/setup.log";
+  if (RunToCompletion({control::testing::Runfile("broker_auth/unibus-authd"), "nats-config",
+                       "--state_dir=" + authd_dir_, "--jetstream_dir=" + dir_ + "/js",
+                       absl::StrCat("--port=", nats_port_), "--ports_file_dir=" + ports_dir,
+                       "--out=" + nats_config_},
+                      log) != 0) {
+    return absl::InternalError("nats-config failed: " + ReadFileOrEmpty(log));
+  }
+  nats_.Start({NatsServerPath(), "-c", nats_config_}, dir_ + "/nats.log");
+  absl::Status s = nats_.WaitUntil([&] { return ReadNatsPort(ports_dir) > 0; }, absl::Seconds(30));
+  if (!s.ok()) return s;
+  nats_port_ = ReadNatsPort(ports_dir);
+  nats_url_ = absl::StrCat("nats://127.0.0.1:", nats_port_);
+  return absl::OkStatus();
+}
+
+absl::Status Stack::RestartNats() {
+  nats_.Stop();
+  std::string ports_dir = dir_ + "/nats-ports";
+  // Forget the old ports file so readiness waits for the new process.
+  if (DIR* d = opendir(ports_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (absl::EndsWith(e->d_name, ".ports")) unlink((ports_dir + "/" + e->d_name).c_str());
+    }
+    closedir(d);
+  }
+  return StartNats();
+}
+
+absl::Status Stack::StartAuthd() {
+  std::string ready = dir_ + "/authd.ready";
+  unlink(ready.c_str());
+  authd_.Start({control::testing::Runfile("broker_auth/unibus-authd"), "serve",
+                "--state_dir=" + authd_dir_, "--nats=" + nats_url_,
+                "--control=" + control_->target(), "--ca=" + control_->dir() + "/tls/ca.pem",
+                "--nats_config=" + nats_config_, "--ready_file=" + ready},
+               dir_ + "/authd.log");
+  return authd_.WaitUntil([&] { return ReadFileOrEmpty(ready) == "ready\n"; },
+                          absl::Seconds(30));
+}
+
+absl::StatusOr<common::nats::NatsConnectionPtr> Stack::ConnectPeer(
+    const common::Identity& identity, PeerOptions options) const {
+  natsOptions* raw = nullptr;
+  natsOptions_Create(&raw);
+  common::nats::NatsOptionsPtr opts(raw);
+  std::string nkey = identity.nkey_public();
+  const common::Identity* signer = options.sign_with ? options.sign_with : &identity;
+  natsStatus s = natsOptions_SetURL(raw, nats_url_.c_str());
+  if (s == NATS_OK) {
+    s = natsOptions_SetNKey(raw, nkey.c_str(), &SignNonce, const_cast<common::Identity*>(signer));
+  }
+  if (s == NATS_OK && options.private_inbox) {
+    s = natsOptions_SetCustomInboxPrefix(
+        raw, common::nats::InboxPrefix(identity.sign_pub_hex()).c_str());
+  }
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(raw, options.max_reconnect);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(raw, options.reconnect_wait_ms);
+  if (s == NATS_OK) s = natsOptions_SetTimeout(raw, options.timeout_ms);
+  if (s == NATS_OK) s = natsOptions_SetAllowReconnect(raw, options.max_reconnect != 0);
+  if (s != NATS_OK) return common::nats::FromNatsStatus(s, "peer options");
+  natsConnection* nc = nullptr;
+  s = natsConnection_Connect(&nc, raw);
+  if (s != NATS_OK) return common::nats::FromNatsStatus(s, "connect");
+  return common::nats::NatsConnectionPtr(nc);
+}
+
+}  // namespace unibus::broker_auth::testing

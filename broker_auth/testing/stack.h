@@ -1,0 +1,69 @@
+// Test harness for the whole single-node stack, all real processes on free ports in a temp dir:
+// unibusd (SQLite, mTLS), nats-server ≥ 2.10 with the config `unibus-authd nats-config` generates,
+// and unibus-authd. Also connects raw nats.c peers with an identity's nkey.
+//
+// Not thread-safe (one test thread drives it). Processes stop with the Stack.
+#ifndef UNIBUS_BROKER_AUTH_TESTING_STACK_H_
+#define UNIBUS_BROKER_AUTH_TESTING_STACK_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/crypto/identity.h"
+#include "common/nats/nats_ptr.h"
+#include "common/testing/child_process.h"
+#include "control/testing/unibusd_process.h"
+
+namespace unibus::broker_auth::testing {
+
+struct PeerOptions {
+  // Sign the nonce with this identity instead of the one connecting (a forged proof).
+  const common::Identity* sign_with = nullptr;
+  // Use the identity's private inbox prefix (as the client library does).
+  bool private_inbox = true;
+  // Reconnect attempts after a disconnect (0: none).
+  int max_reconnect = 0;
+  int reconnect_wait_ms = 50;
+  int timeout_ms = 5000;
+};
+
+class Stack {
+ public:
+  static absl::StatusOr<std::unique_ptr<Stack>> Start(const std::string& dir);
+  ~Stack();
+
+  control::testing::UnibusdProcess& control() { return *control_; }
+  const std::string& nats_url() const { return nats_url_; }
+  const std::string& dir() const { return dir_; }
+  const std::string& authd_state_dir() const { return authd_dir_; }
+
+  absl::Status StartAuthd();
+  void StopAuthd() { authd_.Stop(); }
+  // Restarts nats-server on the same port (a new server id).
+  absl::Status RestartNats();
+
+  // A raw nats.c connection of `identity` (nkey auth through the callout).
+  absl::StatusOr<common::nats::NatsConnectionPtr> ConnectPeer(const common::Identity& identity,
+                                                              PeerOptions options = {}) const;
+
+ private:
+  explicit Stack(std::string dir) : dir_(std::move(dir)) {}
+  absl::Status StartNats();
+
+  std::string dir_;
+  std::string authd_dir_;
+  std::string nats_config_;
+  std::string nats_url_;
+  int nats_port_ = -1;
+  std::unique_ptr<control::testing::UnibusdProcess> control_;
+  common::testing::ChildProcess nats_;
+  common::testing::ChildProcess authd_;
+};
+
+// Path of nats-server: $UNIBUS_NATS_SERVER, else /usr/sbin/nats-server.
+std::string NatsServerPath();
+
+}  // namespace unibus::broker_auth::testing
+
+#endif  // UNIBUS_BROKER_AUTH_TESTING_STACK_H_
