@@ -111,7 +111,8 @@ class Store {
   // atomically. Cleartext rooms: keys must be empty and the epoch stays (new_epoch ignored).
   // NOT_FOUND (room or member), ABORTED (new_epoch != epoch + 1),
   // FAILED_PRECONDITION (removing the owner; keys' recipients are not exactly the remaining
-  // members, each once). Clears needs_rekey. Appends MEMBER_REMOVED. Returns the updated room.
+  // members that are ACTIVE users, each once: a revoked member never gets a new key).
+  // Clears needs_rekey. Appends MEMBER_REMOVED. Returns the updated room.
   virtual absl::StatusOr<v1::Room> RemoveMember(absl::string_view room_id,
                                                 absl::string_view sign_pub, uint64_t new_epoch,
                                                 const std::vector<v1::SealedKey>& keys) = 0;
@@ -122,7 +123,8 @@ class Store {
 
   // Moves an encrypted room to `new_epoch` with `keys` for every member, clears needs_rekey.
   // NOT_FOUND, ABORTED (new_epoch != epoch + 1), FAILED_PRECONDITION (cleartext room; keys'
-  // recipients are not exactly the members, each once). Returns the updated room.
+  // recipients are not exactly the members that are ACTIVE users, each once). Returns the
+  // updated room.
   virtual absl::StatusOr<v1::Room> Rekey(absl::string_view room_id, uint64_t new_epoch,
                                          const std::vector<v1::SealedKey>& keys) = 0;
 

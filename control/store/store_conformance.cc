@@ -68,7 +68,9 @@ v1::SealedKey StoreConformanceTest::MakeKey(int room, uint64_t epoch, int recipi
   key.set_epoch(epoch);
   key.set_recipient(UserKey(recipient));
   std::string sealed(80, '\0');
-  for (size_t i = 0; i < sealed.size(); ++i) sealed[i] = static_cast<char>(recipient * 7 + epoch * 31 + i * 5);
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    sealed[i] = static_cast<char>(recipient * 7 + epoch * 31 + i * 5);
+  }
   key.set_sealed(sealed);
   key.set_signer(UserKey(1));
   key.set_signature(std::string(32, '\0') + std::string(32, static_cast<char>(0x80 + epoch)));
@@ -211,7 +213,9 @@ TEST_P(StoreConformanceTest, ListUsersPagesInKeyOrder) {
     UNIBUS_ASSERT_OK(page);
     ASSERT_LE(page->items.size(), 3u);
     for (const v1::User& u : page->items) seen.push_back(u.sign_pub());
-    if (!page->next.empty()) EXPECT_EQ(page->next, page->items.back().sign_pub());
+    if (!page->next.empty()) {
+      EXPECT_EQ(page->next, page->items.back().sign_pub());
+    }
     after = page->next;
     ASSERT_LT(++pages, 10);
   } while (!after.empty());

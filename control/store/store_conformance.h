@@ -52,25 +52,20 @@ absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
 }
 
 // Asserts that a Status or StatusOr is OK / has the code absl::StatusCode::k<code>.
-#define UNIBUS_ASSERT_OK(expr)                                       \
-  do {                                                               \
-    const ::absl::Status unibus_status_ = ::unibus::control::store::StatusOf(expr); \
-    ASSERT_TRUE(unibus_status_.ok()) << unibus_status_;              \
-  } while (0)
-#define UNIBUS_EXPECT_CODE(code, expr)                                              \
+#define UNIBUS_ASSERT_OK(expr)                                                      \
   do {                                                                              \
     const ::absl::Status unibus_status_ = ::unibus::control::store::StatusOf(expr); \
-    EXPECT_EQ(unibus_status_.code(), ::absl::StatusCode::code) << unibus_status_;   \
+    ASSERT_TRUE(unibus_status_.ok()) << unibus_status_;                             \
+  } while (0)
+#define UNIBUS_EXPECT_CODE(expected, expr)                                          \
+  do {                                                                              \
+    const ::absl::Status unibus_status_ = ::unibus::control::store::StatusOf(expr); \
+    EXPECT_EQ(unibus_status_.code(), ::absl::StatusCode::expected) << unibus_status_; \
   } while (0)
 
 class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
- protected:
-  // Small, so that "room full" is quick to reach.
-  static constexpr int kRoomLimit = 4;
-
-  void SetUp() override;
-
-  // ---- Test data ----
+ public:
+  // ---- Test data (public for backend-specific tests) ----
   static std::string UserKey(int user);
   static v1::User MakeUser(int user, v1::Role role = v1::ROLE_MEMBER);
   static std::string RoomId(int room);
@@ -80,6 +75,12 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
   static v1::SealedKey MakeKey(int room, uint64_t epoch, int recipient);
   static std::vector<v1::SealedKey> MakeKeys(int room, uint64_t epoch,
                                              const std::vector<int>& recipients);
+
+ protected:
+  // Small, so that "room full" is quick to reach.
+  static constexpr int kRoomLimit = 4;
+
+  void SetUp() override;
 
   // ---- Steps that tests expect to succeed ----
   // Users first..last inclusive.

@@ -6,8 +6,6 @@
 namespace unibus::control::store {
 namespace {
 
-using Rooms = StoreConformanceTest;
-
 v1::Member NewMember(const std::string& sign_pub, v1::RoomRole role = v1::ROOM_ROLE_MEMBER) {
   v1::Member member;
   member.set_sign_pub(sign_pub);
@@ -159,11 +157,9 @@ TEST_P(StoreConformanceTest, AddMemberStoresMemberKeysAndChange) {
   UNIBUS_ASSERT_OK(store_->Rekey(RoomId(1), 2, MakeKeys(1, 2, {1, 2})));
   const uint64_t before = Latest();
   // Epoch 2 is current; an epoch-1 key gives access to history.
-  absl::StatusOr<v1::Member> added = store_->AddMember(
-      RoomId(1), NewMember(UserKey(3), v1::ROOM_ROLE_ADMIN), 2, MakeKeys(1, 0, {}));
-  UNIBUS_EXPECT_CODE(kFailedPrecondition, added);
-  added = store_->AddMember(RoomId(1), NewMember(UserKey(3), v1::ROOM_ROLE_ADMIN), 2,
-                            {MakeKey(1, 1, 3), MakeKey(1, 2, 3)});
+  absl::StatusOr<v1::Member> added =
+      store_->AddMember(RoomId(1), NewMember(UserKey(3), v1::ROOM_ROLE_ADMIN), 2,
+                        {MakeKey(1, 1, 3), MakeKey(1, 2, 3)});
   UNIBUS_ASSERT_OK(added);
   v1::Member expected = NewMember(UserKey(3), v1::ROOM_ROLE_ADMIN);
   expected.set_kex_pub(MakeUser(3).kex_pub());
@@ -279,9 +275,6 @@ TEST_P(StoreConformanceTest, ConcurrentAddMemberNeverOverfillsRoom) {
 }
 
 // ---- RemoveMember ----
-
-// Room 1 (encrypted, epoch 1): owner 1, members 2 and 3; user 4 exists but is outside.
-class RemoveMemberTest : public StoreConformanceTest {};
 
 TEST_P(StoreConformanceTest, RemoveMemberMovesRoomToNewEpochWithKeysOfTheOthers) {
   UNIBUS_ASSERT_OK(AddUsers(1, 3));
@@ -467,6 +460,31 @@ TEST_P(StoreConformanceTest, RekeyRejectsStaleEpochAndWrongRecipients) {
   UNIBUS_EXPECT_CODE(kFailedPrecondition, store_->Rekey(RoomId(1), 2, MakeKeys(1, 2, {1, 2, 3})));
   UNIBUS_EXPECT_CODE(kFailedPrecondition, store_->Rekey(RoomId(1), 2, MakeKeys(1, 2, {1, 1})));
   EXPECT_EQ(Snapshot(1, {1, 2, 3}), before);
+}
+
+TEST_P(StoreConformanceTest, RekeyAfterRevocationCoversOnlyActiveMembers) {
+  // A revoked member stays listed but must never receive a new epoch's key.
+  UNIBUS_ASSERT_OK(AddUsers(1, 3));
+  UNIBUS_ASSERT_OK(CreateRoom(1, 1, true));
+  UNIBUS_ASSERT_OK(Join(1, 2));
+  UNIBUS_ASSERT_OK(Join(1, 3));
+  UNIBUS_ASSERT_OK(store_->RevokeUser(UserKey(3), 9000));
+  UNIBUS_EXPECT_CODE(kFailedPrecondition, store_->Rekey(RoomId(1), 2, MakeKeys(1, 2, {1, 2, 3})));
+  UNIBUS_ASSERT_OK(store_->Rekey(RoomId(1), 2, MakeKeys(1, 2, {1, 2})));
+  UNIBUS_EXPECT_CODE(kNotFound, store_->GetSealedKey(RoomId(1), 2, UserKey(3)));
+}
+
+TEST_P(StoreConformanceTest, RemoveMemberOfRevokedUserNeedsKeysOnlyForActiveOthers) {
+  UNIBUS_ASSERT_OK(AddUsers(1, 4));
+  UNIBUS_ASSERT_OK(CreateRoom(1, 1, true));
+  for (int user : {2, 3, 4}) UNIBUS_ASSERT_OK(Join(1, user));
+  UNIBUS_ASSERT_OK(store_->RevokeUser(UserKey(3), 9000));
+  UNIBUS_ASSERT_OK(store_->RevokeUser(UserKey(4), 9001));
+  // Removing revoked user 3: keys for the active remaining members (1, 2), not for revoked 4.
+  UNIBUS_EXPECT_CODE(kFailedPrecondition,
+                     store_->RemoveMember(RoomId(1), UserKey(3), 2, MakeKeys(1, 2, {1, 2, 4})));
+  UNIBUS_ASSERT_OK(store_->RemoveMember(RoomId(1), UserKey(3), 2, MakeKeys(1, 2, {1, 2})));
+  UNIBUS_EXPECT_CODE(kNotFound, store_->GetMember(RoomId(1), UserKey(3)));
 }
 
 // ---- GetSealedKey ----

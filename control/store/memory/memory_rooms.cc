@@ -121,8 +121,8 @@ absl::StatusOr<v1::Room> MemoryStore::RemoveMember(absl::string_view room_id,
   if (encrypted && new_epoch != state.room.epoch() + 1) {
     return absl::AbortedError("new_epoch is not the room's epoch + 1");
   }
-  std::vector<std::string> remaining = MemberKeys(state);
-  remaining.erase(std::find(remaining.begin(), remaining.end(), sign_pub));
+  std::vector<std::string> remaining = ActiveMemberKeys(state);
+  remaining.erase(std::remove(remaining.begin(), remaining.end(), sign_pub), remaining.end());
   absl::Status keys_ok = encrypted ? CheckKeysCoverExactly(remaining, new_epoch, keys)
                                    : CheckNewMemberKeys(false, 0, keys);
   if (!keys_ok.ok()) return keys_ok;
@@ -156,7 +156,7 @@ absl::StatusOr<v1::Room> MemoryStore::Rekey(absl::string_view room_id, uint64_t 
   if (new_epoch != state->room.epoch() + 1) {
     return absl::AbortedError("new_epoch is not the room's epoch + 1");
   }
-  absl::Status keys_ok = CheckKeysCoverExactly(MemberKeys(*state), new_epoch, keys);
+  absl::Status keys_ok = CheckKeysCoverExactly(ActiveMemberKeys(*state), new_epoch, keys);
   if (!keys_ok.ok()) return keys_ok;
   state->room.set_epoch(new_epoch);
   state->room.set_needs_rekey(false);

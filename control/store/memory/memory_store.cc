@@ -1,26 +1,9 @@
+// MemoryStore: users, the change feed and shared helpers (rooms: memory_rooms.cc).
 #include "control/store/memory/memory_store.h"
 
 #include <cstddef>
 
-#include "control/store/key_rules.h"
-
 namespace unibus::control::store {
-namespace {
-
-// Fills `page` from [it, end) with at most `limit` items; `next` names the last item when more
-// remain. `key_of` gives an item's pagination key.
-template <typename It, typename Convert, typename KeyOf, typename T>
-void FillPage(It it, It end, int limit, Convert convert, KeyOf key_of, Page<T>& page) {
-  for (; it != end; ++it) {
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.next = key_of(page.items.back());
-      return;
-    }
-    page.items.push_back(convert(*it));
-  }
-}
-
-}  // namespace
 
 MemoryStore::MemoryStore(const common::Clock& clock, int max_room_members)
     : clock_(clock), max_room_members_(max_room_members) {}
@@ -54,9 +37,13 @@ absl::StatusOr<v1::User> MemoryStore::GetUserByHandle(absl::string_view handle) 
 absl::StatusOr<Page<v1::User>> MemoryStore::ListUsers(absl::string_view after, int limit) {
   absl::MutexLock lock(&mu_);
   Page<v1::User> page;
-  FillPage(
-      users_.upper_bound(after), users_.end(), limit, [](const auto& kv) { return kv.second; },
-      [](const v1::User& u) { return u.sign_pub(); }, page);
+  for (auto it = users_.upper_bound(after); it != users_.end(); ++it) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next = page.items.back().sign_pub();
+      break;
+    }
+    page.items.push_back(it->second);
+  }
   return page;
 }
 
@@ -143,6 +130,17 @@ std::vector<std::string> MemoryStore::MemberKeys(const RoomState& state) const {
   std::vector<std::string> keys;
   keys.reserve(state.members.size());
   for (const auto& kv : state.members) keys.push_back(kv.first);
+  return keys;
+}
+
+std::vector<std::string> MemoryStore::ActiveMemberKeys(const RoomState& state) const {
+  std::vector<std::string> keys;
+  for (const auto& kv : state.members) {
+    auto user = users_.find(kv.first);
+    if (user != users_.end() && user->second.status() == v1::USER_STATUS_ACTIVE) {
+      keys.push_back(kv.first);
+    }
+  }
   return keys;
 }
 

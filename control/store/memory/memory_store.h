@@ -1,5 +1,5 @@
-// MemoryStore: the in-memory Store, for tests of the services and as the reference the
-// conformance suite compares the other backends with. Nothing is persisted.
+// MemoryStore: the in-memory Store (a fake, STYLE.md "Tests"), for tests of the services. It
+// passes the same conformance suite as the persistent backends. Nothing is persisted.
 //
 // Ownership: borrows `clock` (must outlive the store); owns all records.
 // Thread safety: safe for concurrent use; one mutex serialises every call, so each mutation is
@@ -71,6 +71,9 @@ class MemoryStore final : public Store {
   v1::Room RoomView(const RoomState& state) const;
   v1::Member MemberView(const v1::Member& member) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<std::string> MemberKeys(const RoomState& state) const;
+  // Members that are still active users: the recipients a new epoch's keys must cover.
+  std::vector<std::string> ActiveMemberKeys(const RoomState& state) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StoreKeys(RoomState& state, const std::vector<v1::SealedKey>& keys);
   void EraseMember(RoomState& state, const std::string& sign_pub)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -25,6 +25,7 @@ class SqliteConnection {
 
   // The prepared statement for `sql`, which must be a constant from sqlite_sql.h (the cache is
   // keyed by address). Reset and ready to bind.
+  // REQUIRES: no other Query on the same `sql` is live (it would be reset under its feet).
   SQLite::Statement& Prepared(const char* sql);
 
   SQLite::Database& db() { return *db_; }

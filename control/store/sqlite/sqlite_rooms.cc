@@ -156,8 +156,8 @@ absl::StatusOr<v1::Room> SqliteStore::RemoveMember(absl::string_view room_id,
     if (encrypted && new_epoch != room->epoch() + 1) {
       return absl::AbortedError("new_epoch is not the room's epoch + 1");
     }
-    std::vector<std::string> remaining = MemberKeys(room_id);
-    remaining.erase(std::find(remaining.begin(), remaining.end(), sign_pub));
+    std::vector<std::string> remaining = ActiveMemberKeys(room_id);
+    remaining.erase(std::remove(remaining.begin(), remaining.end(), sign_pub), remaining.end());
     absl::Status keys_ok = encrypted ? CheckKeysCoverExactly(remaining, new_epoch, keys)
                                      : CheckNewMemberKeys(false, 0, keys);
     if (!keys_ok.ok()) return keys_ok;
@@ -201,7 +201,7 @@ absl::StatusOr<v1::Room> SqliteStore::Rekey(absl::string_view room_id, uint64_t 
     if (new_epoch != room->epoch() + 1) {
       return absl::AbortedError("new_epoch is not the room's epoch + 1");
     }
-    absl::Status keys_ok = CheckKeysCoverExactly(MemberKeys(room_id), new_epoch, keys);
+    absl::Status keys_ok = CheckKeysCoverExactly(ActiveMemberKeys(room_id), new_epoch, keys);
     if (!keys_ok.ok()) return keys_ok;
     {
       Query set_epoch(*conn_, sql::kSetEpoch);
@@ -286,6 +286,15 @@ absl::StatusOr<v1::Room> SqliteStore::FindDeparting(absl::string_view room_id,
 std::vector<std::string> SqliteStore::MemberKeys(absl::string_view room_id) {
   Query query(*conn_, sql::kMemberKeys);
   BindText(*query, 1, room_id);
+  std::vector<std::string> keys;
+  while (query.Step()) keys.push_back(query->getColumn(0).getString());
+  return keys;
+}
+
+std::vector<std::string> SqliteStore::ActiveMemberKeys(absl::string_view room_id) {
+  Query query(*conn_, sql::kActiveMemberKeys);
+  BindText(*query, 1, room_id);
+  BindInt(*query, 2, v1::USER_STATUS_ACTIVE);
   std::vector<std::string> keys;
   while (query.Step()) keys.push_back(query->getColumn(0).getString());
   return keys;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <iterator>
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Transaction.h"
@@ -73,7 +74,7 @@ CREATE TABLE changes (
 )sql",
 };
 
-constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 int UserVersion(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
@@ -117,11 +118,14 @@ absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenSqliteDatabase(const std::
         busy_timeout_ms);
     // Check first: a newer binary may have changed what the pragmas below mean for the file.
     if (UserVersion(*db) > kSchemaVersion) {
-      return absl::FailedPreconditionError("database schema is newer than this binary");
+      return absl::FailedPreconditionError("stored schema is newer than this binary");
     }
     absl::Status status = SetPragmas(*db);
     if (!status.ok()) return status;
     Migrate(*db);
+    if (UserVersion(*db) > kSchemaVersion) {  // A newer binary migrated it meanwhile.
+      return absl::FailedPreconditionError("stored schema is newer than this binary");
+    }
     return db;
   } catch (const std::exception& e) {
     return StatusFromException(e, "Open");

@@ -65,6 +65,10 @@ inline constexpr char kListMembers[] = "SELECT " UNIBUS_MEMBER_COLUMNS
 #undef UNIBUS_MEMBER_COLUMNS
 inline constexpr char kMemberKeys[] =
     "SELECT sign_pub FROM members WHERE room_id = ?1 ORDER BY sign_pub";
+// Members that are still active users: the recipients a new epoch's keys must cover.
+inline constexpr char kActiveMemberKeys[] =
+    "SELECT m.sign_pub FROM members m JOIN users u ON u.sign_pub = m.sign_pub"
+    " WHERE m.room_id = ?1 AND u.status = ?2 ORDER BY m.sign_pub";
 inline constexpr char kDeleteMember[] = "DELETE FROM members WHERE room_id = ?1 AND sign_pub = ?2";
 
 // ---- Sealed keys: ReadKey() columns ----

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/memory/memory.h"
+#include "control/store/sqlite/sqlite_checkpointer.h"
 #include "control/store/sqlite/sqlite_connection.h"
 #include "control/store/sqlite/sqlite_errors.h"
 #include "control/store/sqlite/sqlite_rows.h"
@@ -26,12 +27,23 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       OpenSqliteDatabase(path, options.busy_timeout_ms);
   if (!db.ok()) return db.status();
   auto conn = std::make_unique<SqliteConnection>(*std::move(db));
-  return absl::WrapUnique(new SqliteStore(std::move(conn), clock, options));
+  SqliteCheckpointer::Options checkpoint;
+  checkpoint.background_pages = options.checkpoint_pages;
+  checkpoint.foreground_pages = options.max_wal_pages;
+  absl::StatusOr<std::unique_ptr<SqliteCheckpointer>> checkpointer =
+      SqliteCheckpointer::Start(path, conn->db(), checkpoint);
+  if (!checkpointer.ok()) return checkpointer.status();
+  return absl::WrapUnique(
+      new SqliteStore(std::move(conn), *std::move(checkpointer), clock, options));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SqliteConnection> conn, const common::Clock& clock,
-                         const Options& options)
-    : clock_(clock), options_(options), conn_(std::move(conn)) {}
+SqliteStore::SqliteStore(std::unique_ptr<SqliteConnection> conn,
+                         std::unique_ptr<SqliteCheckpointer> checkpointer,
+                         const common::Clock& clock, const Options& options)
+    : clock_(clock),
+      options_(options),
+      conn_(std::move(conn)),
+      checkpointer_(std::move(checkpointer)) {}
 
 SqliteStore::~SqliteStore() = default;
 

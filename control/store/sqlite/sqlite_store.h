@@ -4,8 +4,9 @@
 // Ownership: owns its connection; borrows `clock` (must outlive the store), which stamps the
 // change feed.
 // Thread safety: safe for concurrent use. One connection, guarded by one mutex, serves every call;
-// each mutation runs in one IMMEDIATE transaction together with its change records. Several
-// processes may open the same file (they wait up to busy_timeout_ms for the write lock).
+// each mutation runs in one IMMEDIATE transaction together with its change records. A second
+// connection on a background thread runs WAL checkpoints. Several processes may open the same
+// file (they wait up to busy_timeout_ms for the write lock).
 // Error codes: those of store.h. SQLite failures map to UNAVAILABLE (busy, locked, I/O, disk
 // full) or INTERNAL (corruption, bugs); their messages never contain SQL, paths or SQLite's own
 // text (details go to stderr). No exception escapes.
@@ -24,6 +25,7 @@
 
 namespace unibus::control::store {
 
+class SqliteCheckpointer;
 class SqliteConnection;
 
 class SqliteStore final : public Store {
@@ -33,6 +35,10 @@ class SqliteStore final : public Store {
     int max_room_members = kMaxRoomMembers;
     // How long a write waits for another process's write lock before UNAVAILABLE.
     int busy_timeout_ms = 5000;
+    // WAL size (pages) at which a background thread checkpoints, and at which a commit
+    // checkpoints itself because the thread fell behind (see sqlite_checkpointer.h).
+    int checkpoint_pages = 1000;
+    int max_wal_pages = 20000;
   };
 
   // Opens or creates the database at `path` and migrates it to the current schema.
@@ -80,7 +86,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::string> PragmaForTesting(absl::string_view name);
 
  private:
-  SqliteStore(std::unique_ptr<SqliteConnection> conn, const common::Clock& clock,
+  SqliteStore(std::unique_ptr<SqliteConnection> conn,
+              std::unique_ptr<SqliteCheckpointer> checkpointer, const common::Clock& clock,
               const Options& options);
 
   // Each runs inside the caller's transaction and may throw SQLite::Exception.
@@ -90,6 +97,8 @@ class SqliteStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The room, if `sign_pub` may leave or be removed from it (not the owner).
   absl::StatusOr<v1::Room> FindDeparting(absl::string_view room_id, absl::string_view sign_pub)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<std::string> ActiveMemberKeys(absl::string_view room_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<std::string> MemberKeys(absl::string_view room_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -108,6 +117,8 @@ class SqliteStore final : public Store {
 
   absl::Mutex mu_;
   std::unique_ptr<SqliteConnection> conn_ ABSL_GUARDED_BY(mu_);
+  // Hooks conn_'s commits; declared after conn_ so that it stops before conn_ closes.
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;
 };
 
 }  // namespace unibus::control::store
