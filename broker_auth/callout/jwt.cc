@@ -34,17 +34,25 @@ absl::Status CheckHeader(const nlohmann::json& header) {
   return absl::OkStatus();
 }
 
+// `claims[key]` as Unix seconds: absent → 0; present but not an integer → INVALID_ARGUMENT
+// (a time we cannot read must never be ignored).
+absl::StatusOr<int64_t> TimeClaim(const nlohmann::json& claims, const char* key) {
+  auto it = claims.find(key);
+  if (it == claims.end() || it->is_null()) return 0;
+  if (!it->is_number_integer()) {
+    return absl::InvalidArgumentError(absl::StrCat("JWT claim ", key, " is not an integer"));
+  }
+  return it->get<int64_t>();
+}
+
 absl::Status CheckTimes(const nlohmann::json& claims, absl::Time now) {
   int64_t unix_now = absl::ToUnixSeconds(now);
-  auto exp = claims.find("exp");
-  if (exp != claims.end() && exp->is_number() && exp->get<int64_t>() != 0 &&
-      exp->get<int64_t>() < unix_now) {
-    return absl::DeadlineExceededError("JWT has expired");
-  }
-  auto nbf = claims.find("nbf");
-  if (nbf != claims.end() && nbf->is_number() && nbf->get<int64_t>() > unix_now) {
-    return absl::InvalidArgumentError("JWT is not valid yet");
-  }
+  absl::StatusOr<int64_t> exp = TimeClaim(claims, "exp");
+  if (!exp.ok()) return exp.status();
+  if (*exp != 0 && *exp < unix_now) return absl::DeadlineExceededError("JWT has expired");
+  absl::StatusOr<int64_t> nbf = TimeClaim(claims, "nbf");
+  if (!nbf.ok()) return nbf.status();
+  if (*nbf > unix_now) return absl::InvalidArgumentError("JWT is not valid yet");
   return absl::OkStatus();
 }
 

@@ -17,14 +17,15 @@
 
 namespace unibus::broker_auth::callout {
 
-// Signs `claims` with `issuer` (whose public key, as an nkey of `issuer_type`, must already be
-// the claims' "iss"). Adds nothing: the caller builds every claim.
+// Signs `claims` with `issuer` (whose public key, as an nkey, must already be the claims' "iss").
+// Adds nothing: the caller builds every claim.
 std::string EncodeJwt(const nlohmann::json& claims, const common::Identity& issuer);
 
 // Verifies a JWT and returns its claims:
 //   - three parts, header typ "JWT" (any case) and alg "ed25519-nkey" (or legacy "ed25519");
 //   - claims "iss" is an nkey of `issuer_type` and the signature verifies with it;
-//   - "exp", when present and non-zero, is after `now`; "nbf", when present, is not after `now`.
+//   - "exp", when present and non-zero, is not before `now`; "nbf", when present, is not after
+//     `now`; both must be integers when present.
 // INVALID_ARGUMENT for malformed tokens, UNAUTHENTICATED for a bad signature,
 // DEADLINE_EXCEEDED for an expired one.
 absl::StatusOr<nlohmann::json> VerifyJwt(absl::string_view token,

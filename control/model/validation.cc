@@ -16,15 +16,29 @@ bool IsHandleChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid UTF-8.
-size_t Utf8SequenceLength(absl::string_view s, size_t i) {
+// Decodes the UTF-8 sequence starting at s[i] into *code_point; returns its length, or 0 if it
+// is not valid (shortest-form) UTF-8.
+size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* code_point) {
   unsigned char c = static_cast<unsigned char>(s[i]);
   size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
   if (len == 0 || i + len > s.size()) return 0;
+  uint32_t cp = len == 1 ? c : c & (0x7f >> len);
   for (size_t k = 1; k < len; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+    unsigned char next = static_cast<unsigned char>(s[i + k]);
+    if ((next & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (next & 0x3f);
   }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  *code_point = cp;
   return len;
+}
+
+// C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides: characters
+// that can rewrite what a terminal or log shows.
+bool IsControl(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 }  // namespace
@@ -68,9 +82,9 @@ absl::Status ValidateRoomName(absl::string_view name) {
     return absl::InvalidArgumentError("room name must be 1-128 bytes");
   }
   for (size_t i = 0; i < name.size();) {
-    size_t len = Utf8SequenceLength(name, i);
-    unsigned char c = static_cast<unsigned char>(name[i]);
-    if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f))) {
+    uint32_t cp = 0;
+    size_t len = DecodeUtf8(name, i, &cp);
+    if (len == 0 || IsControl(cp)) {
       return absl::InvalidArgumentError("room name must be UTF-8 without control characters");
     }
     i += len;

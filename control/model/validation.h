@@ -28,7 +28,8 @@ absl::Status ValidateRole(v1::Role role);
 // 32 lowercase hex characters.
 absl::Status ValidateRoomId(absl::string_view room_id);
 
-// 1-128 bytes of valid UTF-8 without control characters.
+// 1-128 bytes of valid UTF-8 without control characters (C0, DEL, C1, U+2028/2029, bidi
+// overrides and isolates).
 absl::Status ValidateRoomName(absl::string_view name);
 
 // A page size: 0 → default 100, > 1000 → 1000, < 0 → INVALID_ARGUMENT.

@@ -41,6 +41,10 @@ TEST(ValidationTest, RoomIdAndName) {
   EXPECT_FALSE(ValidateRoomName("").ok());
   EXPECT_FALSE(ValidateRoomName("a\nb").ok());
   EXPECT_FALSE(ValidateRoomName("\xff\xfe").ok());
+  EXPECT_FALSE(ValidateRoomName("evil\xc2\x9b" "2J").ok());      // C1 CSI: terminal escapes
+  EXPECT_FALSE(ValidateRoomName("a\xe2\x80\xae" "b").ok());         // right-to-left override
+  EXPECT_FALSE(ValidateRoomName("\xc0\xaf").ok());                // overlong '/'
+  EXPECT_TRUE(ValidateRoomName("caf\xc3\xa9 \xf0\x9f\x98\x80").ok());  // é and an emoji
 }
 
 TEST(ValidationTest, PageSizeAndTokens) {

@@ -72,10 +72,14 @@ grpc::Status BrokerServiceImpl::ListGrants(grpc::ServerContext* context,
   });
 }
 
-absl::Status BrokerServiceImpl::Stream(grpc::ServerContext& context, uint64_t after,
-                                       grpc::ServerWriter<v1::Change>& writer) {
+absl::Status BrokerServiceImpl::Stream(grpc::ServerContext& context, const std::string& caller,
+                                       uint64_t after, grpc::ServerWriter<v1::Change>& writer) {
   while (!context.IsCancelled()) {
     uint64_t generation = notifier_.Generation();
+    absl::StatusOr<v1::User> me = store_.GetUser(caller);
+    if (!me.ok() || me->status() != v1::USER_STATUS_ACTIVE || me->role() != v1::ROLE_SERVICE) {
+      return absl::PermissionDeniedError("this key has been revoked");
+    }
     absl::StatusOr<std::vector<v1::Change>> changes = store_.ListChanges(after, kChangesPerRead);
     if (!changes.ok()) return changes.status();
     for (const v1::Change& change : *changes) {
@@ -90,8 +94,8 @@ absl::Status BrokerServiceImpl::Stream(grpc::ServerContext& context, uint64_t af
 grpc::Status BrokerServiceImpl::WatchChanges(grpc::ServerContext* context,
                                              const v1::WatchChangesRequest* request,
                                              grpc::ServerWriter<v1::Change>* writer) {
-  return AuthorizedCall(auth_, context, kServiceOnly, [&](const v1::User&) -> absl::Status {
-    return Stream(*context, request->after_position(), *writer);
+  return AuthorizedCall(auth_, context, kServiceOnly, [&](const v1::User& caller) -> absl::Status {
+    return Stream(*context, caller.sign_pub(), request->after_position(), *writer);
   });
 }
 

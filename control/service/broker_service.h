@@ -28,7 +28,9 @@ class BrokerServiceImpl final : public v1::BrokerService::Service {
 
  private:
   absl::StatusOr<v1::Grants> GrantsOf(const v1::User& user);
-  absl::Status Stream(grpc::ServerContext& context, uint64_t after,
+  // Streams changes until the caller cancels or loses its right to them (revoked, or its role
+  // changed): the caller is checked again before every batch.
+  absl::Status Stream(grpc::ServerContext& context, const std::string& caller, uint64_t after,
                       grpc::ServerWriter<v1::Change>& writer);
 
   store::Store& store_;

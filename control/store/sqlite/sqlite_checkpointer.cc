@@ -58,12 +58,20 @@ void SqliteCheckpointer::Run() {
       if (stopping_) return;
       requested_ = false;
     }
-    const int rc = sqlite3_wal_checkpoint_v2(own_->getHandle(), nullptr,
-                                             SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // A connection that has never read the database has not opened the WAL, and SQLite then
+    // treats a checkpoint as a no-op that "succeeds": read first.
+    int rc = sqlite3_exec(own_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr,
+                          nullptr, nullptr);
+    int copied = 0;
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_wal_checkpoint_v2(own_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                     nullptr, &copied);
+    }
     if (rc != SQLITE_OK) std::fprintf(stderr, "SqliteStore: checkpoint failed: %d\n", rc);
     pending_ = false;  // The next commit past the threshold asks again.
     absl::MutexLock lock(&mu_);
     ++checkpoints_;
+    if (copied > 0) checkpointed_pages_ += copied;
   }
 }
 
@@ -73,6 +81,11 @@ bool SqliteCheckpointer::AwaitCheckpointsForTesting(int count, absl::Duration ti
     return checkpoints_ >= count;
   };
   return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
+int64_t SqliteCheckpointer::CheckpointedPagesForTesting() {
+  absl::MutexLock lock(&mu_);
+  return checkpointed_pages_;
 }
 
 }  // namespace unibus::control::store

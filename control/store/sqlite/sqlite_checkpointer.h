@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -49,6 +50,8 @@ class SqliteCheckpointer {
 
   // For tests: waits until at least `count` background checkpoints have run.
   bool AwaitCheckpointsForTesting(int count, absl::Duration timeout);
+  // Pages copied from the WAL into the database by background checkpoints so far.
+  int64_t CheckpointedPagesForTesting();
 
  private:
   SqliteCheckpointer(std::unique_ptr<SQLite::Database> own, SQLite::Database& writer,
@@ -68,6 +71,7 @@ class SqliteCheckpointer {
   bool requested_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t checkpointed_pages_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::thread thread_;  // Last: starts after, and is joined before, everything above.
 };

@@ -52,6 +52,8 @@ TEST(SqliteCheckpointerTest, BackgroundThreadCheckpointsOnceWalPassesThreshold) 
   EXPECT_FALSE((*checkpointer)->AwaitCheckpointsForTesting(1, absl::ZeroDuration()));
   Write(*db, 40);
   EXPECT_TRUE((*checkpointer)->AwaitCheckpointsForTesting(1, absl::Seconds(60)));
+  // Regression: a checkpoint from a connection that never read the database copies nothing.
+  EXPECT_GT((*checkpointer)->CheckpointedPagesForTesting(), 0);
 }
 
 TEST(SqliteCheckpointerTest, CommitCheckpointsItselfWhenWalReachesLimit) {
