@@ -68,11 +68,9 @@ absl::Status InitKeys(const std::string& dir) {
 }
 
 absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
-  std::string service_file = dir + "/service.id";
-  std::string system_file = dir + "/system.id";
-  absl::StatusOr<common::Identity> service = common::Identity::Load(service_file);
+  absl::StatusOr<common::Identity> service = common::Identity::Load(dir + "/service.id");
   if (!service.ok()) return service.status();
-  absl::StatusOr<common::Identity> system = common::Identity::Load(system_file);
+  absl::StatusOr<common::Identity> system = common::Identity::Load(dir + "/system.id");
   if (!system.ok()) return system.status();
   absl::StatusOr<std::string> issuer_text = ReadSecretLine(dir + "/issuer.nk");
   if (!issuer_text.ok()) return issuer_text.status();
@@ -86,7 +84,7 @@ absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
   absl::StatusOr<callout::CurveKey> xkey = callout::CurveKey::FromSeed(*xkey_text);
   if (!xkey.ok()) return absl::InvalidArgumentError(dir + "/xkey.nk is not an SX seed");
   return AuthdKeys{*std::move(service), *std::move(system), *std::move(issuer),
-                   *std::move(xkey),    service_file,        system_file};
+                   *std::move(xkey)};
 }
 
 }  // namespace unibus::broker_auth::cli

@@ -20,8 +20,6 @@ struct AuthdKeys {
   common::Identity system;
   common::Identity issuer;
   callout::CurveKey xkey;
-  std::string service_file;
-  std::string system_file;
 };
 
 // Creates whichever keys are missing in `dir`; never replaces one.

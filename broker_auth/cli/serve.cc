@@ -13,6 +13,7 @@
 #include "broker_auth/service/callout_listener.h"
 #include "common/crypto/cert.h"
 #include "common/nats/nats_ptr.h"
+#include "common/nats/nkey_signer.h"
 
 namespace unibus::broker_auth::cli {
 namespace {
@@ -27,15 +28,16 @@ absl::StatusOr<std::string> Slurp(const std::string& path) {
   return out.str();
 }
 
-// A connection that retries forever, authenticated as the nkey user of `identity`.
+// A connection that retries forever, authenticated as the nkey user of `identity` (which must
+// outlive it).
 absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common::Identity& identity,
-                                          const std::string& seed_file, const char* name) {
+                                          const char* name) {
   natsOptions* raw = nullptr;
   if (natsOptions_Create(&raw) != NATS_OK) return absl::InternalError("nats options");
   common::nats::NatsOptionsPtr opts(raw);
   std::string nkey = identity.nkey_public();
   natsStatus s = natsOptions_SetURL(opts.get(), urls.c_str());
-  if (s == NATS_OK) s = natsOptions_SetNKeyFromSeed(opts.get(), nkey.c_str(), seed_file.c_str());
+  if (s == NATS_OK) s = common::nats::SetNKeySigner(opts.get(), nkey, identity);
   if (s == NATS_OK) s = natsOptions_SetName(opts.get(), name);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 250);
@@ -92,9 +94,9 @@ int Serve(const ServeFlags& flags) {
   int code = 0;
   {
     absl::StatusOr<NatsConnectionPtr> sys =
-        Connect(flags.nats_urls, keys->system, keys->system_file, "unibus-authd-kick");
+        Connect(flags.nats_urls, keys->system, "unibus-authd-kick");
     absl::StatusOr<NatsConnectionPtr> auth =
-        Connect(flags.nats_urls, keys->service, keys->service_file, "unibus-authd");
+        Connect(flags.nats_urls, keys->service, "unibus-authd");
     if (!sys.ok() || !auth.ok()) {
       std::cerr << "unibus-authd: " << (!sys.ok() ? sys.status() : auth.status()).message() << "\n";
       nats_Close();

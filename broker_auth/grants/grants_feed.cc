@@ -86,11 +86,25 @@ absl::Status GrantsFeed::LoadAll(uint64_t* position) {
   do {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+    // Wait for the channel to (re)connect rather than fail fast: with the synchronous API only a
+    // call in progress drives the reconnect's TCP/TLS handshake promptly (otherwise only gRPC's
+    // 5 s backup poller does), and fail-fast retries kept the cache not live for ~20 s after
+    // unibusd came back. Stop() cancels the wait.
+    context.set_wait_for_ready(true);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return absl::CancelledError("stopping");
+      watch_ = &context;
+    }
     v1::ListGrantsRequest request;
     request.set_page_size(kPageSize);
     request.set_page_token(token);
     v1::ListGrantsResponse response;
     absl::Status s = common::FromGrpcStatus(stub_->ListGrants(&context, request, &response));
+    {
+      absl::MutexLock lock(&mu_);
+      watch_ = nullptr;
+    }
     if (!s.ok()) return s;
     if (first) *position = response.position();
     first = false;

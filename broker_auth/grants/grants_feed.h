@@ -58,6 +58,7 @@ class GrantsFeed {
   std::thread thread_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The call in progress that Stop() cancels (the watch stream, or a full load's page).
   grpc::ClientContext* watch_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 

@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "common/nats/nkey_signer.h"
 #include "common/nats/subjects.h"
 
 namespace unibus::broker_auth::testing {
@@ -33,18 +35,6 @@ int ReadNatsPort(const std::string& dir) {
   }
   closedir(d);
   return port;
-}
-
-// Signs the server's nonce with `closure` (an Identity).
-natsStatus SignNonce(char** error_text, unsigned char** signature, int* length, const char* nonce,
-                     void* closure) {
-  (void)error_text;
-  const auto* id = static_cast<const common::Identity*>(closure);
-  std::string sig = id->Sign(nonce);
-  *signature = static_cast<unsigned char*>(malloc(sig.size()));
-  memcpy(*signature, sig.data(), sig.size());
-  *length = static_cast<int>(sig.size());
-  return NATS_OK;
 }
 
 }  // namespace
@@ -138,7 +128,7 @@ absl::StatusOr<common::nats::NatsConnectionPtr> Stack::ConnectPeer(
   const common::Identity* signer = options.sign_with ? options.sign_with : &identity;
   natsStatus s = natsOptions_SetURL(raw, nats_url_.c_str());
   if (s == NATS_OK) {
-    s = natsOptions_SetNKey(raw, nkey.c_str(), &SignNonce, const_cast<common::Identity*>(signer));
+    s = common::nats::SetNKeySigner(raw, nkey, *signer);
   }
   if (s == NATS_OK && options.private_inbox) {
     s = natsOptions_SetCustomInboxPrefix(
@@ -148,9 +138,26 @@ absl::StatusOr<common::nats::NatsConnectionPtr> Stack::ConnectPeer(
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(raw, options.reconnect_wait_ms);
   if (s == NATS_OK) s = natsOptions_SetTimeout(raw, options.timeout_ms);
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(raw, options.max_reconnect != 0);
+  const PeerCallbacks& cb = options.callbacks;
+  if (s == NATS_OK && cb.on_error != nullptr) {
+    s = natsOptions_SetErrorHandler(raw, cb.on_error, cb.closure);
+  }
+  if (s == NATS_OK && cb.on_disconnected != nullptr) {
+    s = natsOptions_SetDisconnectedCB(raw, cb.on_disconnected, cb.closure);
+  }
+  if (s == NATS_OK && cb.on_reconnected != nullptr) {
+    s = natsOptions_SetReconnectedCB(raw, cb.on_reconnected, cb.closure);
+  }
+  if (s == NATS_OK && cb.on_closed != nullptr) {
+    s = natsOptions_SetClosedCB(raw, cb.on_closed, cb.closure);
+  }
   if (s != NATS_OK) return common::nats::FromNatsStatus(s, "peer options");
   natsConnection* nc = nullptr;
-  s = natsConnection_Connect(&nc, raw);
+  for (int attempt = 1;; ++attempt) {
+    int unsendable = common::nats::ZeroByteSignaturesRefused();
+    s = natsConnection_Connect(&nc, raw);
+    if (s == NATS_OK || attempt == 5 || common::nats::ZeroByteSignaturesRefused() == unsendable) break;
+  }
   if (s != NATS_OK) return common::nats::FromNatsStatus(s, "connect");
   return common::nats::NatsConnectionPtr(nc);
 }

@@ -17,6 +17,16 @@
 
 namespace unibus::broker_auth::testing {
 
+// nats.c connection callbacks for a peer, all with the same closure (nullptr: not installed).
+// nats.c runs them on its async callback thread; the closed callback is the last one it runs.
+struct PeerCallbacks {
+  natsErrHandler on_error = nullptr;
+  natsConnectionHandler on_disconnected = nullptr;
+  natsConnectionHandler on_reconnected = nullptr;
+  natsConnectionHandler on_closed = nullptr;
+  void* closure = nullptr;
+};
+
 struct PeerOptions {
   // Sign the nonce with this identity instead of the one connecting (a forged proof).
   const common::Identity* sign_with = nullptr;
@@ -26,6 +36,7 @@ struct PeerOptions {
   int max_reconnect = 0;
   int reconnect_wait_ms = 50;
   int timeout_ms = 5000;
+  PeerCallbacks callbacks;
 };
 
 class Stack {
@@ -35,6 +46,7 @@ class Stack {
 
   control::testing::UnibusdProcess& control() { return *control_; }
   const std::string& nats_url() const { return nats_url_; }
+  int nats_port() const { return nats_port_; }
   const std::string& dir() const { return dir_; }
   const std::string& authd_state_dir() const { return authd_dir_; }
 
