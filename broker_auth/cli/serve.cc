@@ -40,7 +40,9 @@ absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common:
   if (s == NATS_OK) s = common::nats::SetNKeySigner(opts.get(), nkey, identity);
   if (s == NATS_OK) s = natsOptions_SetName(opts.get(), name);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
-  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 250);
+  // Back before the peers (whose reconnect wait is longer): until authd is subscribed again,
+  // every peer connect waits out the whole callout timeout.
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 25);
   if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, nullptr, nullptr);
   if (s != NATS_OK) return common::nats::FromNatsStatus(s, "nats options");
   natsConnection* nc = nullptr;

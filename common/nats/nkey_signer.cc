@@ -15,7 +15,7 @@ natsStatus SignNonce(char** error_text, unsigned char** signature, int* length, 
   std::string sig = id->Sign(nonce);
   if (sig[0] == '\0') {
     zero_byte_signatures.fetch_add(1);
-    *error_text = strdup("nonce signature starts with a zero byte (nats.c < 3.10 would drop it)");
+    *error_text = strdup("nonce signature starts with a zero byte (nats.c 3.4.1 would drop it)");
     return NATS_ERR;
   }
   *signature = static_cast<unsigned char*>(malloc(sig.size()));

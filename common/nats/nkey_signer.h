@@ -1,7 +1,7 @@
 // Authenticates a nats.c connection with an identity's nkey, signing the server's nonce in
 // process (the seed never goes through a file read by nats.c).
 //
-// Works around nats.c < 3.10 (Debian ships 3.4.1), which drops a nonce signature whose first byte
+// Works around nats.c 3.4.1 (Debian's), which drops a nonce signature whose first byte
 // is 0 (its base64 encoder stops at the NUL; fixed upstream in nats.c #705): 1 CONNECT in 256
 // would go out unsigned and be refused, and two such refusals in a row make nats.c give up
 // reconnecting. Such a signing fails instead, so that attempt is retried with a new nonce.
