@@ -108,8 +108,12 @@ int Serve(const ServeFlags& flags) {
     kick::ConnectionRegistry registry;
     kick::Kicker kicker(sys->get(), registry);
     grants::GrantsFeed feed(
-        grants::FeedOptions{flags.control, *ca, *cert}, cache, [&kicker](const v1::Change& c) {
-          if (c.kind() != v1::CHANGE_KIND_USER_ADDED) kicker.KickIdentity(c.sign_pub());
+        grants::FeedOptions{flags.control, *ca, *cert}, cache,
+        [&kicker, &cache](const v1::Change& c) {
+          // The feed has refreshed the identity's grants before calling this.
+          if (c.kind() != v1::CHANGE_KIND_USER_ADDED) {
+            kicker.KickIdentity(c.sign_pub(), cache.generation());
+          }
         });
     service::AuthorizerConfig config{&keys->issuer, &keys->xkey, "UNIBUS", flags.user_ttl};
     service::Authorizer authorizer(config, cache, registry, common::RealClock::Get());

@@ -8,6 +8,7 @@
 #ifndef UNIBUS_BROKER_AUTH_GRANTS_GRANTS_CACHE_H_
 #define UNIBUS_BROKER_AUTH_GRANTS_GRANTS_CACHE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,13 +29,19 @@ class GrantsCache {
   void SetLive(bool live);
 
   bool live() const;
-  std::optional<v1::Grants> Find(const std::string& sign_pub) const;
+  // When `generation` is given it receives generation() as of the same read.
+  std::optional<v1::Grants> Find(const std::string& sign_pub,
+                                 uint64_t* generation = nullptr) const;
+  // Grows with every change (Put, Remove, ReplaceAll): a connection authorized from a read of
+  // generation g has grants at least as new as every change made before g.
+  uint64_t generation() const;
   size_t size() const;
 
  private:
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, v1::Grants> by_key_ ABSL_GUARDED_BY(mu_);
   bool live_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace unibus::broker_auth::grants

@@ -137,5 +137,22 @@ TEST(GrantsCacheTest, ConcurrentWritersAndReadersSeeConsistentEntries) {
   EXPECT_TRUE(cache.live());
 }
 
+TEST(GrantsCacheTest, GenerationGrowsWithEveryChangeAndIsReadWithTheEntry) {
+  GrantsCache cache;
+  uint64_t g0 = cache.generation();
+  cache.ReplaceAll({Make('a')});
+  uint64_t g1 = cache.generation();
+  cache.Put(Make('b'));
+  uint64_t g2 = cache.generation();
+  cache.Remove(std::string(64, 'b'));
+  uint64_t g3 = cache.generation();
+  EXPECT_LT(g0, g1);
+  EXPECT_LT(g1, g2);
+  EXPECT_LT(g2, g3);
+  uint64_t read = 0;
+  ASSERT_TRUE(cache.Find(std::string(64, 'a'), &read).has_value());
+  EXPECT_EQ(read, g3);
+}
+
 }  // namespace
 }  // namespace unibus::broker_auth::grants

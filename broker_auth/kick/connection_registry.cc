@@ -18,4 +18,23 @@ std::vector<ConnectionRef> ConnectionRegistry::Take(const std::string& sign_pub)
   return out;
 }
 
+std::vector<ConnectionRef> ConnectionRegistry::TakeOlderThan(const std::string& sign_pub,
+                                                             uint64_t generation) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_key_.find(sign_pub);
+  if (it == by_key_.end()) return {};
+  std::vector<ConnectionRef> out;
+  std::deque<ConnectionRef> keep;
+  for (ConnectionRef& ref : it->second) {
+    (ref.generation < generation ? out.emplace_back(std::move(ref))
+                                 : keep.emplace_back(std::move(ref)));
+  }
+  if (keep.empty()) {
+    by_key_.erase(it);
+  } else {
+    it->second = std::move(keep);
+  }
+  return out;
+}
+
 }  // namespace unibus::broker_auth::kick

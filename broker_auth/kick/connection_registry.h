@@ -22,6 +22,8 @@ namespace unibus::broker_auth::kick {
 struct ConnectionRef {
   std::string server_id;
   uint64_t client_id = 0;
+  // GrantsCache generation of the grants the connection was authorized from.
+  uint64_t generation = 0;
 };
 
 class ConnectionRegistry {
@@ -31,6 +33,9 @@ class ConnectionRegistry {
   void Record(const std::string& sign_pub, ConnectionRef ref);
   // Removes and returns every remembered connection of `sign_pub`.
   std::vector<ConnectionRef> Take(const std::string& sign_pub);
+  // Removes and returns the connections of `sign_pub` authorized from a generation older than
+  // `generation`; keeps the others.
+  std::vector<ConnectionRef> TakeOlderThan(const std::string& sign_pub, uint64_t generation);
 
  private:
   absl::Mutex mu_;

@@ -102,5 +102,21 @@ TEST(ConnectionRegistryTest, ConcurrentRecordsAreAllKeptUpToTheBound) {
   EXPECT_EQ(registry.Take(kAlice).size(), 40u);
 }
 
+TEST(ConnectionRegistryTest, TakeOlderThanTakesOnlyConnectionsFromOlderGrants) {
+  // Connections decided from grants older than a change must be kicked; newer ones stay.
+  ConnectionRegistry registry;
+  registry.Record(kAlice, {"N1", 1, 5});
+  registry.Record(kAlice, {"N1", 2, 9});
+  registry.Record(kAlice, {"N1", 3, 7});
+  std::vector<ConnectionRef> stale = registry.TakeOlderThan(kAlice, 8);
+  ASSERT_EQ(stale.size(), 2u);
+  EXPECT_EQ(stale[0].client_id, 1u);
+  EXPECT_EQ(stale[1].client_id, 3u);
+  std::vector<ConnectionRef> rest = registry.Take(kAlice);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].client_id, 2u);
+  EXPECT_TRUE(registry.TakeOlderThan(kAlice, 100).empty());
+}
+
 }  // namespace
 }  // namespace unibus::broker_auth::kick

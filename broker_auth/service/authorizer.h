@@ -45,8 +45,9 @@ class Authorizer {
 
  private:
   // The identity's permissions, or the reason (a message for the server log) to refuse it.
+  // `generation` receives the grants cache generation the decision was read at.
   absl::StatusOr<callout::Permissions> Decide(const callout::AuthRequest& request,
-                                              std::string* sign_pub);
+                                              std::string* sign_pub, uint64_t* generation);
 
   const AuthorizerConfig config_;
   const grants::GrantsCache& cache_;

@@ -152,6 +152,9 @@ TEST_F(AuthorizerTest, AllowedConnectionIsRecordedForKicks) {
   ASSERT_EQ(refs.size(), 1u);
   EXPECT_EQ(refs[0].server_id, server_id_);
   EXPECT_EQ(refs[0].client_id, kClientId);
+  // Tagged with the cache generation it was decided from, so a later change can tell that this
+  // connection holds older grants and must be kicked again.
+  EXPECT_EQ(refs[0].generation, cache_.generation());
 }
 
 TEST_F(AuthorizerTest, UserJwtLifetimeFollowsTheConfiguredTtl) {
