@@ -68,7 +68,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const std::string& dir) {
 }
 
 Stack::~Stack() {
-  authd_.Stop();
+  for (auto& authd : authd_) authd.Stop();
   nats_.Stop();
   control_.reset();
 }
@@ -107,16 +107,19 @@ absl::Status Stack::RestartNats() {
   return StartNats();
 }
 
-absl::Status Stack::StartAuthd() {
-  std::string ready = dir_ + "/authd.ready";
+absl::Status Stack::StartAuthd(int index) {
+  // Instance 0 keeps the names tests read (authd.log); others are numbered.
+  std::string name = index == 0 ? "authd" : absl::StrCat("authd", index);
+  std::string ready = absl::StrCat(dir_, "/", name, ".ready");
   unlink(ready.c_str());
-  authd_.Start({control::testing::Runfile("broker_auth/unibus-authd"), "serve",
-                "--state_dir=" + authd_dir_, "--nats=" + nats_url_,
-                "--control=" + control_->target(), "--ca=" + control_->dir() + "/tls/ca.pem",
-                "--nats_config=" + nats_config_, "--ready_file=" + ready},
-               dir_ + "/authd.log");
-  return authd_.WaitUntil([&] { return ReadFileOrEmpty(ready) == "ready\n"; },
-                          absl::Seconds(30));
+  common::testing::ChildProcess& authd = authd_[index];
+  authd.Start({control::testing::Runfile("broker_auth/unibus-authd"), "serve",
+               "--state_dir=" + authd_dir_, "--nats=" + nats_url_,
+               "--control=" + control_->target(), "--ca=" + control_->dir() + "/tls/ca.pem",
+               "--nats_config=" + nats_config_, "--ready_file=" + ready},
+              absl::StrCat(dir_, "/", name, ".log"));
+  return authd.WaitUntil([&] { return ReadFileOrEmpty(ready) == "ready\n"; },
+                         absl::Seconds(30));
 }
 
 absl::StatusOr<common::nats::NatsConnectionPtr> Stack::ConnectPeer(

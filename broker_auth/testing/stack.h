@@ -50,8 +50,10 @@ class Stack {
   const std::string& dir() const { return dir_; }
   const std::string& authd_state_dir() const { return authd_dir_; }
 
-  absl::Status StartAuthd();
-  void StopAuthd() { authd_.Stop(); }
+  // unibus-authd instance `index` (0 is started by Start; 1 is a second instance in the same
+  // queue group, sharing the same keys).
+  absl::Status StartAuthd(int index = 0);
+  void StopAuthd(int index = 0) { authd_[index].Stop(); }
   // Restarts nats-server on the same port (a new server id).
   absl::Status RestartNats();
 
@@ -70,7 +72,7 @@ class Stack {
   int nats_port_ = -1;
   std::unique_ptr<control::testing::UnibusdProcess> control_;
   common::testing::ChildProcess nats_;
-  common::testing::ChildProcess authd_;
+  common::testing::ChildProcess authd_[2];
 };
 
 // Path of nats-server: $UNIBUS_NATS_SERVER, else /usr/sbin/nats-server.
