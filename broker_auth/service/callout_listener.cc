@@ -15,12 +15,19 @@ absl::Status CalloutListener::Start() {
   if (s != NATS_OK) return common::nats::FromNatsStatus(s, "subscribe to auth callout requests");
   sub_.reset(sub);
   natsSubscription_SetPendingLimits(sub, -1, -1);
+  natsSubscription_SetOnCompleteCB(sub, &CalloutListener::OnComplete, this);
   for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { Work(); });
   return common::nats::FromNatsStatus(natsConnection_Flush(nc_), "flush subscription");
 }
 
 void CalloutListener::Stop() {
-  sub_.reset();
+  if (sub_ != nullptr) {
+    natsSubscription_Unsubscribe(sub_.get());
+    // A message callback may still be running on nats.c's thread: wait until delivery is over
+    // before this object can go away (bounded, in case the connection is already closed).
+    delivery_done_.WaitForNotificationWithTimeout(absl::Seconds(5));
+    sub_.reset();
+  }
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -33,6 +40,10 @@ void CalloutListener::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg
                                 void* closure) noexcept {
   common::nats::NatsMsgPtr owned(msg);
   static_cast<CalloutListener*>(closure)->Enqueue(std::move(owned));
+}
+
+void CalloutListener::OnComplete(void* closure) noexcept {
+  static_cast<CalloutListener*>(closure)->delivery_done_.Notify();
 }
 
 void CalloutListener::Enqueue(common::nats::NatsMsgPtr msg) {

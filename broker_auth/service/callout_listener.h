@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "broker_auth/service/authorizer.h"
 #include "common/nats/nats_ptr.h"
 
@@ -36,6 +37,8 @@ class CalloutListener {
  private:
   static void OnMessage(natsConnection* nc, natsSubscription* sub, natsMsg* msg,
                         void* closure) noexcept;
+  // nats.c: the subscription delivers nothing more (after Unsubscribe).
+  static void OnComplete(void* closure) noexcept;
   void Enqueue(common::nats::NatsMsgPtr msg);
   void Work();
   void Answer(natsMsg* msg);
@@ -46,6 +49,7 @@ class CalloutListener {
   const size_t max_queue_;
   common::nats::NatsSubscriptionPtr sub_;
   std::vector<std::thread> threads_;
+  absl::Notification delivery_done_;
   absl::Mutex mu_;
   std::deque<common::nats::NatsMsgPtr> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
