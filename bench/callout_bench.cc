@@ -233,22 +233,6 @@ absl::StatusOr<NatsOptionsPtr> MakeOptions(const std::string& url, const Signer&
 // ---------------------------------------------------------------------------------------------
 // The baseline: a plain nats-server with the identities as nkey users.
 
-int ReadPortsFile(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return -1;
-  int port = -1;
-  while (dirent* e = readdir(d)) {
-    if (!absl::EndsWith(e->d_name, ".ports")) continue;
-    std::smatch m;
-    std::string text = ReadFileOrEmpty(absl::StrCat(dir, "/", e->d_name));
-    if (std::regex_search(text, m, std::regex(R"(nats://[^:"]+:(\d+))"))) {
-      port = std::atoi(m[1].str().c_str());
-    }
-  }
-  closedir(d);
-  return port;
-}
-
 // Starts `server` with a config listing `ids` as nkey users of account UNIBUS; its URL.
 absl::StatusOr<std::string> StartBaseline(ChildProcess& server, const std::string& dir,
                                           const std::vector<const Identity*>& ids) {
@@ -270,9 +254,10 @@ absl::StatusOr<std::string> StartBaseline(ChildProcess& server, const std::strin
   }
   server.Start({broker_auth::testing::NatsServerPath(), "-c", path}, dir + "/nats.log");
   absl::Status s =
-      server.WaitUntil([&] { return ReadPortsFile(ports_dir) > 0; }, absl::Seconds(30));
+      server.WaitUntil([&] { return broker_auth::testing::ReadNatsPort(ports_dir) > 0; },
+                       absl::Seconds(30));
   if (!s.ok()) return s;
-  return absl::StrCat("nats://127.0.0.1:", ReadPortsFile(ports_dir));
+  return absl::StrCat("nats://127.0.0.1:", broker_auth::testing::ReadNatsPort(ports_dir));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,5 @@
-#include <signal.h>
-
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -12,21 +9,15 @@
 #include "broker_auth/kick/kicker.h"
 #include "broker_auth/service/callout_listener.h"
 #include "common/crypto/cert.h"
+#include "common/files/files.h"
 #include "common/nats/nats_ptr.h"
 #include "common/nats/nkey_signer.h"
+#include "common/process/stop_signals.h"
 
 namespace unibus::broker_auth::cli {
 namespace {
 
 using common::nats::NatsConnectionPtr;
-
-absl::StatusOr<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // A connection that retries forever, authenticated as the nkey user of `identity` (which must
 // outlive it).
@@ -53,18 +44,9 @@ absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common:
   return NatsConnectionPtr(nc);
 }
 
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
 absl::Status CheckConfigFile(const std::string& path) {
   if (path.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> text = Slurp(path);
+  absl::StatusOr<std::string> text = common::ReadFile(path);
   if (!text.ok()) return text.status();
   return config::CheckNatsConfig(*text);
 }
@@ -82,7 +64,7 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
   absl::StatusOr<AuthdKeys> keys = LoadKeys(flags.state_dir);
-  absl::StatusOr<std::string> ca = Slurp(flags.ca_file);
+  absl::StatusOr<std::string> ca = common::ReadFile(flags.ca_file);
   absl::StatusOr<common::PemKeyPair> cert =
       keys.ok() ? common::MakeClientCertificate(keys->service) : keys.status();
   if (!keys.ok() || !ca.ok() || !cert.ok()) {
@@ -91,7 +73,7 @@ int Serve(const ServeFlags& flags) {
               << "\n";
     return 1;
   }
-  sigset_t stop_signals = BlockStopSignals();
+  sigset_t stop_signals = common::BlockStopSignals();
   nats_Open(-1);
   int code = 0;
   {
@@ -130,8 +112,7 @@ int Serve(const ServeFlags& flags) {
         while (!cache.live() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
         std::ofstream(flags.ready_file) << (cache.live() ? "ready\n" : "not-live\n");
       }
-      int signal_number = 0;
-      sigwait(&stop_signals, &signal_number);
+      int signal_number = common::WaitForStopSignal(stop_signals);
       std::cerr << "unibus-authd: signal " << signal_number << ", stopping\n";
     }
     listener.Stop();

@@ -20,7 +20,8 @@ namespace {
 using common::testing::ReadFileOrEmpty;
 using common::testing::RunToCompletion;
 
-// The client port nats-server wrote into its ports file in `dir`, or -1.
+}  // namespace
+
 int ReadNatsPort(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return -1;
@@ -36,8 +37,6 @@ int ReadNatsPort(const std::string& dir) {
   closedir(d);
   return port;
 }
-
-}  // namespace
 
 std::string NatsServerPath() {
   const char* env = std::getenv("UNIBUS_NATS_SERVER");

@@ -75,6 +75,9 @@ class Stack {
   common::testing::ChildProcess authd_[2];
 };
 
+// The client port a nats-server with `ports_file_dir: dir` wrote into its ports file, or -1.
+int ReadNatsPort(const std::string& dir);
+
 // Path of nats-server: $UNIBUS_NATS_SERVER, else /usr/sbin/nats-server.
 std::string NatsServerPath();
 

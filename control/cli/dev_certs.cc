@@ -4,7 +4,7 @@
 
 #include "common/crypto/cert.h"
 #include "control/cli/commands.h"
-#include "control/cli/files.h"
+#include "common/files/files.h"
 
 namespace unibus::control::cli {
 namespace {
@@ -12,17 +12,17 @@ namespace {
 absl::StatusOr<common::PemKeyPair> LoadOrMakeCa(const std::string& dir) {
   std::string cert_path = dir + "/ca.pem";
   std::string key_path = dir + "/ca.key";
-  if (FileExists(cert_path) && FileExists(key_path)) {
-    absl::StatusOr<std::string> cert = ReadFile(cert_path);
-    absl::StatusOr<std::string> key = ReadFile(key_path);
+  if (common::FileExists(cert_path) && common::FileExists(key_path)) {
+    absl::StatusOr<std::string> cert = common::ReadFile(cert_path);
+    absl::StatusOr<std::string> key = common::ReadFile(key_path);
     if (!cert.ok()) return cert.status();
     if (!key.ok()) return key.status();
     return common::PemKeyPair{*cert, *key};
   }
   absl::StatusOr<common::PemKeyPair> ca = common::MakeCertificateAuthority("unibus dev CA");
   if (!ca.ok()) return ca.status();
-  if (absl::Status s = WriteFile(key_path, ca->key_pem, 0600); !s.ok()) return s;
-  if (absl::Status s = WriteFile(cert_path, ca->cert_pem, 0644); !s.ok()) return s;
+  if (absl::Status s = common::WriteFile(key_path, ca->key_pem, 0600); !s.ok()) return s;
+  if (absl::Status s = common::WriteFile(cert_path, ca->cert_pem, 0644); !s.ok()) return s;
   return ca;
 }
 
@@ -41,7 +41,7 @@ int DevCerts(const std::string& out_dir, const std::vector<std::string>& hosts) 
   }
   std::string cert_path = out_dir + "/server.pem";
   std::string key_path = out_dir + "/server.key";
-  if (FileExists(cert_path) && FileExists(key_path)) {
+  if (common::FileExists(cert_path) && common::FileExists(key_path)) {
     std::cerr << "unibusd dev-certs: keeping the existing certificates in " << out_dir << "\n";
     return 0;
   }
@@ -50,8 +50,8 @@ int DevCerts(const std::string& out_dir, const std::vector<std::string>& hosts) 
     std::cerr << "unibusd dev-certs: " << server.status().message() << "\n";
     return 1;
   }
-  absl::Status s = WriteFile(key_path, server->key_pem, 0600);
-  if (s.ok()) s = WriteFile(cert_path, server->cert_pem, 0644);
+  absl::Status s = common::WriteFile(key_path, server->key_pem, 0600);
+  if (s.ok()) s = common::WriteFile(cert_path, server->cert_pem, 0644);
   if (!s.ok()) {
     std::cerr << "unibusd dev-certs: " << s.message() << "\n";
     return 1;

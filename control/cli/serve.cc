@@ -1,11 +1,10 @@
-#include <signal.h>
-
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "common/files/files.h"
+#include "common/process/stop_signals.h"
 #include "common/time/clock.h"
 #include "control/cli/commands.h"
-#include "control/cli/files.h"
 #include "control/store/sqlite/sqlite_store.h"
 
 namespace unibus::control::cli {
@@ -23,16 +22,6 @@ const char* CleartextPolicy(const server::ServerOptions& options) {
   return server::IsLoopbackListen(options.listen) ? "allowed (loopback listener)" : "denied";
 }
 
-// Blocks SIGINT/SIGTERM in every thread (call before gRPC starts its threads) and returns the set.
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
 }  // namespace
 
 int Serve(const ServeFlags& flags) {
@@ -41,8 +30,8 @@ int Serve(const ServeFlags& flags) {
     return 2;
   }
   server::ServerOptions options = flags.server;
-  absl::StatusOr<std::string> cert = ReadFile(flags.tls_cert_file);
-  absl::StatusOr<std::string> key = ReadFile(flags.tls_key_file);
+  absl::StatusOr<std::string> cert = common::ReadFile(flags.tls_cert_file);
+  absl::StatusOr<std::string> key = common::ReadFile(flags.tls_key_file);
   if (!cert.ok() || !key.ok()) {
     std::cerr << "unibusd: " << (cert.ok() ? key.status() : cert.status()).message() << "\n";
     return 1;
@@ -56,7 +45,7 @@ int Serve(const ServeFlags& flags) {
               << store.status().message() << "\n";
     return 1;
   }
-  sigset_t stop_signals = BlockStopSignals();
+  sigset_t stop_signals = common::BlockStopSignals();
   auto server = server::ControlServer::Start(options, *std::move(store), clock);
   if (!server.ok()) {
     std::cerr << "unibusd: " << server.status().message() << "\n";
@@ -66,11 +55,10 @@ int Serve(const ServeFlags& flags) {
             << ", mutual TLS required, store sqlite, cleartext rooms " << CleartextPolicy(options)
             << ", posture " << ((*server)->posture().ok() ? "ok" : "NOT OK") << ")\n";
   if (!flags.port_file.empty()) {
-    absl::Status s = WriteFile(flags.port_file, absl::StrCat((*server)->port(), "\n"), 0644);
+    absl::Status s = common::WriteFile(flags.port_file, absl::StrCat((*server)->port(), "\n"), 0644);
     if (!s.ok()) std::cerr << "unibusd: " << s.message() << "\n";
   }
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  int signal_number = common::WaitForStopSignal(stop_signals);
   std::cerr << "unibusd: signal " << signal_number << ", shutting down\n";
   (*server)->Shutdown();
   return 0;

@@ -127,11 +127,7 @@ absl::StatusOr<v1::Room> MemoryStore::RemoveMember(absl::string_view room_id,
                                    : CheckNewMemberKeys(false, 0, keys);
   if (!keys_ok.ok()) return keys_ok;
   EraseMember(state, std::string(sign_pub));
-  if (encrypted) {
-    state.room.set_epoch(new_epoch);
-    StoreKeys(state, keys);
-  }
-  state.room.set_needs_rekey(false);
+  if (encrypted) MoveToEpoch(state, new_epoch, keys);  // cleartext rooms never need a rekey
   return RoomView(state);
 }
 
@@ -158,9 +154,7 @@ absl::StatusOr<v1::Room> MemoryStore::Rekey(absl::string_view room_id, uint64_t 
   }
   absl::Status keys_ok = CheckKeysCoverExactly(ActiveMemberKeys(*state), new_epoch, keys);
   if (!keys_ok.ok()) return keys_ok;
-  state->room.set_epoch(new_epoch);
-  state->room.set_needs_rekey(false);
-  StoreKeys(*state, keys);
+  MoveToEpoch(*state, new_epoch, keys);
   return RoomView(*state);
 }
 

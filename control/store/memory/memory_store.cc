@@ -144,6 +144,13 @@ std::vector<std::string> MemoryStore::ActiveMemberKeys(const RoomState& state) c
   return keys;
 }
 
+void MemoryStore::MoveToEpoch(RoomState& state, uint64_t new_epoch,
+                              const std::vector<v1::SealedKey>& keys) {
+  state.room.set_epoch(new_epoch);
+  state.room.set_needs_rekey(false);
+  StoreKeys(state, keys);
+}
+
 void MemoryStore::StoreKeys(RoomState& state, const std::vector<v1::SealedKey>& keys) {
   for (const v1::SealedKey& key : keys) {
     v1::SealedKey& stored = state.keys[{key.recipient(), key.epoch()}];

@@ -75,6 +75,8 @@ class MemoryStore final : public Store {
   std::vector<std::string> ActiveMemberKeys(const RoomState& state) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StoreKeys(RoomState& state, const std::vector<v1::SealedKey>& keys);
+  // The room's new epoch with its keys; clears needs_rekey.
+  void MoveToEpoch(RoomState& state, uint64_t new_epoch, const std::vector<v1::SealedKey>& keys);
   void EraseMember(RoomState& state, const std::string& sign_pub)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<RoomState*> FindDeparting(absl::string_view room_id, absl::string_view sign_pub)

@@ -162,13 +162,7 @@ absl::StatusOr<v1::Room> SqliteStore::RemoveMember(absl::string_view room_id,
                                      : CheckNewMemberKeys(false, 0, keys);
     if (!keys_ok.ok()) return keys_ok;
     EraseMember(room_id, sign_pub);
-    if (encrypted) {
-      Query set_epoch(*conn_, sql::kSetEpoch);  // Also clears needs_rekey.
-      BindText(*set_epoch, 1, room_id);
-      BindInt(*set_epoch, 2, static_cast<int64_t>(new_epoch));
-      set_epoch->exec();
-      StoreKeys(room_id, keys);
-    }
+    if (encrypted) MoveToEpoch(room_id, new_epoch, keys);
     room = FindRoom(room_id);
     txn.Commit();
     return room;
@@ -203,13 +197,7 @@ absl::StatusOr<v1::Room> SqliteStore::Rekey(absl::string_view room_id, uint64_t 
     }
     absl::Status keys_ok = CheckKeysCoverExactly(ActiveMemberKeys(room_id), new_epoch, keys);
     if (!keys_ok.ok()) return keys_ok;
-    {
-      Query set_epoch(*conn_, sql::kSetEpoch);
-      BindText(*set_epoch, 1, room_id);
-      BindInt(*set_epoch, 2, static_cast<int64_t>(new_epoch));
-      set_epoch->exec();
-    }
-    StoreKeys(room_id, keys);
+    MoveToEpoch(room_id, new_epoch, keys);
     room = FindRoom(room_id);
     txn.Commit();
     return room;
@@ -298,6 +286,15 @@ std::vector<std::string> SqliteStore::ActiveMemberKeys(absl::string_view room_id
   std::vector<std::string> keys;
   while (query.Step()) keys.push_back(query->getColumn(0).getString());
   return keys;
+}
+
+void SqliteStore::MoveToEpoch(absl::string_view room_id, uint64_t new_epoch,
+                              const std::vector<v1::SealedKey>& keys) {
+  Query set_epoch(*conn_, sql::kSetEpoch);  // Also clears needs_rekey.
+  BindText(*set_epoch, 1, room_id);
+  BindInt(*set_epoch, 2, static_cast<int64_t>(new_epoch));
+  set_epoch->exec();
+  StoreKeys(room_id, keys);
 }
 
 void SqliteStore::StoreKeys(absl::string_view room_id, const std::vector<v1::SealedKey>& keys) {

@@ -102,6 +102,9 @@ class SqliteStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<std::string> MemberKeys(absl::string_view room_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The room's new epoch with its keys; clears needs_rekey.
+  void MoveToEpoch(absl::string_view room_id, uint64_t new_epoch,
+                   const std::vector<v1::SealedKey>& keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StoreKeys(absl::string_view room_id, const std::vector<v1::SealedKey>& keys)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deletes the membership and the member's keys; appends MEMBER_REMOVED.

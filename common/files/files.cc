@@ -1,4 +1,4 @@
-#include "control/cli/files.h"
+#include "common/files/files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace unibus::control::cli {
+namespace unibus::common {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -39,4 +39,4 @@ bool FileExists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-}  // namespace unibus::control::cli
+}  // namespace unibus::common
