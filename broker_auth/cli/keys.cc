@@ -9,14 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/nkeys.h"
+#include "common/files/files.h"
 
 namespace unibus::broker_auth::cli {
 namespace {
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
 
 absl::Status WriteSecret(const std::string& path, absl::string_view text) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -47,18 +43,18 @@ absl::Status InitKeys(const std::string& dir) {
   mkdir(dir.c_str(), 0700);
   for (const char* name : {"service.id", "system.id"}) {
     std::string path = absl::StrCat(dir, "/", name);
-    if (!Exists(path)) {
+    if (!common::FileExists(path)) {
       if (absl::Status s = common::Identity::Generate().Save(path); !s.ok()) return s;
     }
   }
   std::string issuer = dir + "/issuer.nk";
-  if (!Exists(issuer)) {
+  if (!common::FileExists(issuer)) {
     common::Identity key = common::Identity::Generate();
     std::string seed = common::nkeys::EncodeSeed(common::nkeys::KeyType::kAccount, key.seed().view());
     if (absl::Status s = WriteSecret(issuer, seed); !s.ok()) return s;
   }
   std::string xkey = dir + "/xkey.nk";
-  if (!Exists(xkey)) {
+  if (!common::FileExists(xkey)) {
     if (absl::Status s = WriteSecret(xkey, callout::CurveKey::Generate().SeedText().view());
         !s.ok()) {
       return s;

@@ -135,6 +135,4 @@ absl::Status ValidateSealedKey(v1::SealedKey& key, absl::string_view room_id, ui
   return absl::OkStatus();
 }
 
-std::string RoomSubject(absl::string_view room_id) { return absl::StrCat("ub.room.", room_id); }
-
 }  // namespace unibus::control::model

@@ -45,9 +45,6 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 absl::Status ValidateSealedKey(v1::SealedKey& key, absl::string_view room_id, uint64_t epoch,
                                absl::string_view caller_pub_hex);
 
-// The NATS subject of a room.
-std::string RoomSubject(absl::string_view room_id);
-
 }  // namespace unibus::control::model
 
 #endif  // UNIBUS_CONTROL_MODEL_VALIDATION_H_

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hex.h"
 #include "common/crypto/identity.h"
+#include "common/nats/subjects.h"
 #include "control/model/validation.h"
 #include "control/service/call.h"
 
@@ -83,7 +84,7 @@ absl::StatusOr<v1::Room> RoomServiceImpl::NewRoom(const v1::CreateRoomRequest& r
   room.set_name(request.name());
   room.set_owner(caller.sign_pub());
   room.set_epoch(policy->encrypted() ? 1 : 0);
-  room.set_subject(model::RoomSubject(room.room_id()));
+  room.set_subject(common::nats::RoomSubject(room.room_id()));
   room.set_created_at_ms(clock_.NowMs());
   return room;
 }
