@@ -19,6 +19,9 @@ ABSL_FLAG(std::string, nats_config, "", "serve: refuse to start if this nats-ser
 ABSL_FLAG(std::string, ready_file, "", "serve: write this file once connects are answered");
 ABSL_FLAG(int, workers, 4, "serve: threads answering requests");
 ABSL_FLAG(int, user_ttl_seconds, 3600, "serve: lifetime of each connection's permissions");
+ABSL_FLAG(int, history_max_age_days, 30, "serve: room history older than this is dropped");
+ABSL_FLAG(int64_t, history_max_bytes, int64_t{8} << 30, "serve: size cap of all room history");
+ABSL_FLAG(int64_t, history_max_per_room, 100000, "serve: frames kept per room");
 ABSL_FLAG(std::string, server_name, "unibus-1", "nats-config: server name");
 ABSL_FLAG(int, port, 4222, "nats-config: client port (-1: any free port)");
 ABSL_FLAG(int, monitor_port, 0, "nats-config: monitoring port on 127.0.0.1 (0: off)");
@@ -61,6 +64,9 @@ int RunServe() {
   f.ready_file = absl::GetFlag(FLAGS_ready_file);
   f.workers = absl::GetFlag(FLAGS_workers);
   f.user_ttl = absl::Seconds(absl::GetFlag(FLAGS_user_ttl_seconds));
+  f.history.max_age = absl::Hours(24) * absl::GetFlag(FLAGS_history_max_age_days);
+  f.history.max_bytes = absl::GetFlag(FLAGS_history_max_bytes);
+  f.history.max_msgs_per_room = absl::GetFlag(FLAGS_history_max_per_room);
   return unibus::broker_auth::cli::Serve(f);
 }
 

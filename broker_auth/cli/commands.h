@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "broker_auth/config/nats_config.h"
+#include "broker_auth/stream/room_stream.h"
 
 namespace unibus::broker_auth::cli {
 
@@ -27,9 +28,10 @@ struct ServeFlags {
   std::string ready_file;    // optional: written once requests are being answered
   int workers = 4;
   absl::Duration user_ttl = absl::Hours(1);
+  stream::RoomStreamLimits history;  // of the room-history stream it provisions
 };
 
-// Answers auth-callout requests until SIGINT/SIGTERM.
+// Provisions the room-history stream, then answers auth-callout requests until SIGINT/SIGTERM.
 int Serve(const ServeFlags& flags);
 
 }  // namespace unibus::broker_auth::cli

@@ -39,6 +39,7 @@ int NatsConfig(const std::string& state_dir, config::NatsConfigParams params,
   }
   params.authd_user = keys->service.nkey_public();
   params.system_user = keys->system.nkey_public();
+  params.stream_user = keys->stream.nkey_public();
   params.issuer_account = callout::NkeyOf(keys->issuer, KeyType::kAccount);
   params.xkey = keys->xkey.PublicText();
   if (absl::Status s = config::ValidateParams(params); !s.ok()) {

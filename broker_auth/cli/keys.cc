@@ -41,7 +41,7 @@ absl::StatusOr<std::string> ReadSecretLine(const std::string& path) {
 
 absl::Status InitKeys(const std::string& dir) {
   mkdir(dir.c_str(), 0700);
-  for (const char* name : {"service.id", "system.id"}) {
+  for (const char* name : {"service.id", "system.id", "stream.id"}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (!common::FileExists(path)) {
       if (absl::Status s = common::Identity::Generate().Save(path); !s.ok()) return s;
@@ -68,6 +68,8 @@ absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
   if (!service.ok()) return service.status();
   absl::StatusOr<common::Identity> system = common::Identity::Load(dir + "/system.id");
   if (!system.ok()) return system.status();
+  absl::StatusOr<common::Identity> stream = common::Identity::Load(dir + "/stream.id");
+  if (!stream.ok()) return stream.status();
   absl::StatusOr<std::string> issuer_text = ReadSecretLine(dir + "/issuer.nk");
   if (!issuer_text.ok()) return issuer_text.status();
   absl::StatusOr<common::SecretBytes> issuer_seed =
@@ -79,7 +81,7 @@ absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
   if (!xkey_text.ok()) return xkey_text.status();
   absl::StatusOr<callout::CurveKey> xkey = callout::CurveKey::FromSeed(*xkey_text);
   if (!xkey.ok()) return absl::InvalidArgumentError(dir + "/xkey.nk is not an SX seed");
-  return AuthdKeys{*std::move(service), *std::move(system), *std::move(issuer),
+  return AuthdKeys{*std::move(service), *std::move(system), *std::move(stream), *std::move(issuer),
                    *std::move(xkey)};
 }
 

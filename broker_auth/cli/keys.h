@@ -2,6 +2,8 @@
 //   service.id  the service identity (NATS user seed "SU…"): its gRPC client certificate for
 //               unibusd's BrokerService, and its nkey user in the AUTH account
 //   system.id   the system-account user that sends KICK requests ("SU…")
+//   stream.id   the peer-account user that provisions the room-history stream ("SU…"); its
+//               permissions reach only that stream's info/create/update API
 //   issuer.nk   the callout issuer account seed ("SA…"): signs every user JWT
 //   xkey.nk     the curve seed ("SX…") requests are sealed to
 #ifndef UNIBUS_BROKER_AUTH_CLI_KEYS_H_
@@ -18,6 +20,7 @@ namespace unibus::broker_auth::cli {
 struct AuthdKeys {
   common::Identity service;
   common::Identity system;
+  common::Identity stream;
   common::Identity issuer;
   callout::CurveKey xkey;
 };

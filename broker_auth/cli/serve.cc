@@ -12,6 +12,7 @@
 #include "common/files/files.h"
 #include "common/nats/nats_ptr.h"
 #include "common/nats/nkey_signer.h"
+#include "common/nats/subjects.h"
 #include "common/process/stop_signals.h"
 
 namespace unibus::broker_auth::cli {
@@ -22,7 +23,7 @@ using common::nats::NatsConnectionPtr;
 // A connection that retries forever, authenticated as the nkey user of `identity` (which must
 // outlive it).
 absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common::Identity& identity,
-                                          const char* name) {
+                                          const char* name, absl::string_view inbox = "") {
   natsOptions* raw = nullptr;
   if (natsOptions_Create(&raw) != NATS_OK) return absl::InternalError("nats options");
   common::nats::NatsOptionsPtr opts(raw);
@@ -30,6 +31,9 @@ absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common:
   natsStatus s = natsOptions_SetURL(opts.get(), urls.c_str());
   if (s == NATS_OK) s = common::nats::SetNKeySigner(opts.get(), nkey, identity);
   if (s == NATS_OK) s = natsOptions_SetName(opts.get(), name);
+  if (s == NATS_OK && !inbox.empty()) {
+    s = natsOptions_SetCustomInboxPrefix(opts.get(), std::string(inbox).c_str());
+  }
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
   // Back before the peers (whose reconnect wait is longer): until authd is subscribed again,
   // every peer connect waits out the whole callout timeout.
@@ -42,6 +46,24 @@ absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common:
     return common::nats::FromNatsStatus(s, absl::StrCat("connect ", name));
   }
   return NatsConnectionPtr(nc);
+}
+
+// With the stream user's own short-lived connection. JetStream may still be starting (or
+// recovering) when authd starts: retry for a while.
+absl::Status ProvisionRoomStream(const std::string& urls, const common::Identity& user,
+                                 const stream::RoomStreamLimits& limits) {
+  absl::StatusOr<NatsConnectionPtr> conn =
+      Connect(urls, user, "unibus-authd-stream", common::nats::kStreamUserInbox);
+  if (!conn.ok()) return conn.status();
+  natsConnection* nc = conn->get();
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  absl::Status s;
+  do {
+    s = stream::EnsureRoomStream(nc, limits);
+    if (s.ok() || s.code() != absl::StatusCode::kUnavailable) return s;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  return s;
 }
 
 absl::Status CheckConfigFile(const std::string& path) {
@@ -101,7 +123,11 @@ int Serve(const ServeFlags& flags) {
     service::Authorizer authorizer(config, cache, registry, common::RealClock::Get());
     service::CalloutListener listener(auth->get(), authorizer, flags.workers);
     feed.Start();
-    if (absl::Status s = listener.Start(); !s.ok()) {
+    absl::Status started = listener.Start();
+    // After the listener: provisioning waits for nothing that needs a peer to connect, but the
+    // callout must answer as soon as possible.
+    if (started.ok()) started = ProvisionRoomStream(flags.nats_urls, keys->stream, flags.history);
+    if (absl::Status s = started; !s.ok()) {
       std::cerr << "unibus-authd: " << s.message() << "\n";
       code = 1;
     } else {

@@ -30,6 +30,7 @@ absl::Status Rule(bool ok, absl::string_view rule) {
 absl::Status ValidateParams(const NatsConfigParams& p) {
   if (absl::Status s = NeedKey("authd user", p.authd_user, KeyType::kUser); !s.ok()) return s;
   if (absl::Status s = NeedKey("system user", p.system_user, KeyType::kUser); !s.ok()) return s;
+  if (absl::Status s = NeedKey("stream user", p.stream_user, KeyType::kUser); !s.ok()) return s;
   if (absl::Status s = NeedKey("issuer", p.issuer_account, KeyType::kAccount); !s.ok()) return s;
   if (!p.xkey.empty()) {
     if (absl::Status s = NeedKey("xkey", p.xkey, KeyType::kCurve); !s.ok()) return s;
@@ -52,14 +53,23 @@ std::string RenderNatsConfig(const NatsConfigParams& p) {
   absl::StrAppend(&out, "accounts {\n");
   absl::StrAppend(&out, "  ", nats::kAuthAccount, " {\n    users: [ { nkey: \"", p.authd_user,
                   "\" } ]\n  }\n");
-  absl::StrAppend(&out, "  ", nats::kPeerAccount, " {\n    jetstream: enabled\n  }\n");
+  absl::StrAppend(&out, "  ", nats::kPeerAccount, " {\n    jetstream: enabled\n");
+  absl::StrAppend(&out, "    users: [ { nkey: \"", p.stream_user, "\", permissions: {\n");
+  absl::StrAppend(&out, "      publish: { allow: [");
+  for (absl::string_view verb : {"INFO", "CREATE", "UPDATE"}) {
+    absl::StrAppend(&out, " \"$JS.API.STREAM.", verb, ".", nats::kRoomStream, "\"",
+                    verb == "UPDATE" ? " " : ",");
+  }
+  absl::StrAppend(&out, "] }\n      subscribe: { allow: [ \"", nats::kStreamUserInbox,
+                  ".>\" ] }\n    } } ]\n  }\n");
   absl::StrAppend(&out, "  ", nats::kSystemAccount, " {\n    users: [ { nkey: \"", p.system_user,
                   "\" } ]\n  }\n}\n");
   absl::StrAppend(&out, "system_account: ", nats::kSystemAccount, "\n");
   absl::StrAppend(&out, "authorization {\n  timeout: ", p.timeout_seconds, "\n");
   absl::StrAppend(&out, "  auth_callout {\n    issuer: \"", p.issuer_account, "\"\n");
   absl::StrAppend(&out, "    account: ", nats::kAuthAccount, "\n");
-  absl::StrAppend(&out, "    auth_users: [ \"", p.authd_user, "\", \"", p.system_user, "\" ]\n");
+  absl::StrAppend(&out, "    auth_users: [ \"", p.authd_user, "\", \"", p.system_user, "\", \"",
+                  p.stream_user, "\" ]\n");
   if (!p.xkey.empty()) absl::StrAppend(&out, "    xkey: \"", p.xkey, "\"\n");
   absl::StrAppend(&out, "  }\n}\n");
   return out;

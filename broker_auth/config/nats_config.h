@@ -1,7 +1,9 @@
 // The nats-server configuration unibus runs with, generated (never hand-written), and the
 // hygiene rules unibus-authd checks before it serves (DESIGN.md §4-5):
 //   - accounts AUTH (unibus-authd's nkey user: an nkey user must exist so INFO carries a nonce),
-//     UNIBUS (every peer; JetStream enabled), SYS (system account; unibus-authd's kick user);
+//     UNIBUS (every peer; JetStream enabled; one static user that may only provision the
+//     room-history stream), SYS (system account; unibus-authd's kick user); the static users
+//     bypass the callout (auth_users), every other connection goes through it;
 //   - no no_auth_user (on 2.10 a PING before CONNECT would skip the callout);
 //   - authorization.timeout a plain number (a string like "2s" silently becomes 1 s);
 //   - the monitoring endpoint, when on, bound to loopback only.
@@ -24,6 +26,7 @@ struct NatsConfigParams {
   std::string ports_file_dir;   // optional: nats-server writes its ports there
   std::string authd_user;       // "U…", account AUTH
   std::string system_user;      // "U…", account SYS
+  std::string stream_user;      // "U…", account UNIBUS: provisions the room-history stream only
   std::string issuer_account;   // "A…": signs every user JWT
   std::string xkey;             // "X…": requests are sealed to it (optional, recommended)
   int timeout_seconds = 2;

@@ -15,6 +15,7 @@ NatsConfigParams Params() {
   p.jetstream_dir = "/tmp/js";
   p.authd_user = EncodePublic(KeyType::kUser, std::string(32, '\1'));
   p.system_user = EncodePublic(KeyType::kUser, std::string(32, '\2'));
+  p.stream_user = EncodePublic(KeyType::kUser, std::string(32, '\3'));
   p.issuer_account = EncodePublic(KeyType::kAccount, std::string(32, '\3'));
   p.xkey = EncodePublic(KeyType::kCurve, std::string(32, '\4'));
   p.monitor_port = 8222;

@@ -12,12 +12,13 @@ callout::Permissions PermissionsFor(const v1::Grants& grants) {
   bool any_history = false;
   for (const v1::RoomGrant& room : grants.rooms()) {
     std::string subject = nats::RoomSubject(room.room_id());
-    p.pub_allow.push_back(subject);
     p.pub_allow.push_back(absl::StrCat(subject, ".>"));
     p.sub_allow.push_back(subject);
     p.sub_allow.push_back(absl::StrCat(subject, ".>"));
     if (room.history()) {
       any_history = true;
+      // The room subject itself is stored by the stream: only rooms with history publish there.
+      p.pub_allow.push_back(subject);
       p.pub_allow.push_back(
           absl::StrCat("$JS.API.CONSUMER.CREATE.", nats::kRoomStream, ".*.", subject));
       p.pub_allow.push_back(absl::StrCat("$JS.API.DIRECT.GET.", nats::kRoomStream, ".", subject));

@@ -34,7 +34,9 @@ TEST(PermissionsTest, GrantsOnlyTheIdentitysRoomsAndInbox) {
   EXPECT_TRUE(Has(p.sub_allow, "_INBOX_" + std::string(64, 'a') + ".>"));
   EXPECT_TRUE(Has(p.pub_allow, "$JS.API.CONSUMER.CREATE.UB_ROOMS.*." + r1));
   EXPECT_TRUE(Has(p.pub_allow, "$JS.API.DIRECT.GET.UB_ROOMS." + r1));
-  // The room without history gets no JetStream access.
+  // The room without history gets no JetStream access, and may not publish on the stored
+  // subject itself (the stream would keep it).
+  EXPECT_FALSE(Has(p.pub_allow, r2));
   EXPECT_FALSE(Has(p.pub_allow, "$JS.API.CONSUMER.CREATE.UB_ROOMS.*." + r2));
 }
 

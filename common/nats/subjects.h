@@ -17,13 +17,24 @@ inline constexpr absl::string_view kAuthAccount = "AUTH";
 inline constexpr absl::string_view kSystemAccount = "SYS";
 // Auth-callout requests arrive here (in kAuthAccount).
 inline constexpr absl::string_view kAuthCalloutSubject = "$SYS.REQ.USER.AUTH";
-// JetStream stream holding the history of every room that keeps history: subjects "ub.room.*".
+// JetStream stream holding the history of every room that keeps history. It captures exactly
+// the three-token subjects "ub.room.<id>", so nothing below a room subject is ever persisted.
 inline constexpr absl::string_view kRoomStream = "UB_ROOMS";
+inline constexpr absl::string_view kRoomStreamSubjects = "ub.room.*";
 
-// Frames of a room are published on RoomSubject(id); RoomSubject(id) + ".>" is the room's own
-// space for anything else (not persisted).
+// The inbox prefix of unibus-authd's stream-provisioning user (peer inboxes are per identity).
+inline constexpr absl::string_view kStreamUserInbox = "_UB_PROVISION";
+
+// A room's subject. Only members of rooms that keep history may publish on it (the stream stores
+// it); RoomSubject(id) + ".>" is the room's own space for anything that is not persisted.
 inline std::string RoomSubject(absl::string_view room_id) {
   return absl::StrCat("ub.room.", room_id);
+}
+
+// Where frames of a room are published: the stored room subject for rooms with history, else a
+// live-only subject below it.
+inline std::string FrameSubject(absl::string_view room_id, bool history) {
+  return history ? RoomSubject(room_id) : absl::StrCat(RoomSubject(room_id), ".live");
 }
 
 // The private inbox prefix of an identity (hex sign_pub); clients must set it with

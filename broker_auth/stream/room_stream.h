@@ -1,0 +1,40 @@
+// Provisions the JetStream stream that keeps the history of rooms (common/nats/subjects.h,
+// kRoomStream). Peers may not manage streams; unibus-authd does it at start-up through the
+// stream API that the peer account exports to the callout account (broker_auth/config).
+//
+// The stream captures "ub.room.*" (exactly the room subjects), file storage, limits retention,
+// direct get on (history reads), no deletes or purges through the API.
+//
+// Thread-safe (stateless); the connection is borrowed.
+#ifndef UNIBUS_BROKER_AUTH_STREAM_ROOM_STREAM_H_
+#define UNIBUS_BROKER_AUTH_STREAM_ROOM_STREAM_H_
+
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace unibus::broker_auth::stream {
+
+struct RoomStreamLimits {
+  absl::Duration max_age = absl::Hours(24 * 30);  // frames older than this are dropped
+  int64_t max_bytes = int64_t{8} << 30;           // whole stream
+  int64_t max_msgs_per_room = 100000;             // per room subject
+  int32_t max_msg_size = 1 << 20;                 // one frame
+  int replicas = 1;
+};
+
+// The stream config the server should hold, as the JSON body of a create/update request.
+std::string RoomStreamConfigJson(const RoomStreamLimits& limits);
+
+// Creates the stream, or updates its limits when they differ. Returns UNAVAILABLE when
+// JetStream does not answer (yet) and FAILED_PRECONDITION when the server refuses the config.
+absl::Status EnsureRoomStream(natsConnection* nc, const RoomStreamLimits& limits,
+                              absl::Duration timeout = absl::Seconds(2));
+
+}  // namespace unibus::broker_auth::stream
+
+#endif  // UNIBUS_BROKER_AUTH_STREAM_ROOM_STREAM_H_
