@@ -45,6 +45,7 @@ class Stack {
   ~Stack();
 
   control::testing::UnibusdProcess& control() { return *control_; }
+  const control::testing::UnibusdProcess& control() const { return *control_; }
   const std::string& nats_url() const { return nats_url_; }
   int nats_port() const { return nats_port_; }
   const std::string& dir() const { return dir_; }

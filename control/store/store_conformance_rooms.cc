@@ -164,6 +164,7 @@ TEST_P(StoreConformanceTest, AddMemberStoresMemberKeysAndChange) {
   v1::Member expected = NewMember(UserKey(3), v1::ROOM_ROLE_ADMIN);
   expected.set_kex_pub(MakeUser(3).kex_pub());
   expected.set_handle("user-3");
+  expected.set_status(v1::USER_STATUS_ACTIVE);
   EXPECT_TRUE(ProtoEquals(expected, *added));
   absl::StatusOr<v1::Member> stored = store_->GetMember(RoomId(1), UserKey(3));
   UNIBUS_ASSERT_OK(stored);

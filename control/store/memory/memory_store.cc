@@ -123,6 +123,7 @@ v1::Member MemoryStore::MemberView(const v1::Member& member) const {
   const v1::User& user = users_.at(member.sign_pub());
   view.set_kex_pub(user.kex_pub());
   view.set_handle(user.handle());
+  view.set_status(user.status());
   return view;
 }
 

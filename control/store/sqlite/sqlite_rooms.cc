@@ -139,6 +139,7 @@ absl::StatusOr<v1::Member> SqliteStore::AddMember(absl::string_view room_id,
     v1::Member added = member;
     added.set_kex_pub(user->kex_pub());
     added.set_handle(user->handle());
+    added.set_status(user->status());
     return added;
   });
 }

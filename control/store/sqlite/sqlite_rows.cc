@@ -102,6 +102,7 @@ v1::Member ReadMember(const SQLite::Statement& stmt) {
   member.set_kex_pub(Text(stmt, 2));
   member.set_handle(Text(stmt, 3));
   member.set_added_at_ms(Int(stmt, 4));
+  member.set_status(static_cast<v1::UserStatus>(Int(stmt, 5)));
   return member;
 }
 

@@ -53,7 +53,7 @@ inline constexpr char kDeleteRoom[] = "DELETE FROM rooms WHERE room_id = ?1";
 
 // ---- Members: ReadMember() columns ----
 #define UNIBUS_MEMBER_COLUMNS                                              \
-  "m.sign_pub, m.role, u.kex_pub, u.handle, m.added_at_ms FROM members m " \
+  "m.sign_pub, m.role, u.kex_pub, u.handle, m.added_at_ms, u.status FROM members m " \
   "JOIN users u ON u.sign_pub = m.sign_pub"
 inline constexpr char kInsertMember[] =
     "INSERT INTO members (room_id, sign_pub, role, added_at_ms) VALUES (?1, ?2, ?3, ?4)";

@@ -1,0 +1,92 @@
+// libunibus: the C++ client of unibus (DESIGN.md §2, §4, §6).
+//
+// A Client is one identity connected to the control plane (gRPC over mTLS with a self-signed
+// certificate of the identity's key, CA pinned) and to NATS (the same key as nkey, private inbox
+// prefix, reconnect with jitter, connection rebuilt when nats.c gives up). It manages rooms
+// (creating, sealing and opening room keys on this side: the server never sees a room key) and
+// sends and receives end-to-end encrypted frames (docs/frames.md).
+//
+// Thread safety: every method may be called from any thread concurrently. Subscription callbacks
+// run on library threads (see subscription.h). The Client must outlive its Subscriptions.
+//
+// Errors are absl::Status with the control plane's codes where a call reached it:
+//   UNAUTHENTICATED (identity not on the allowlist), PERMISSION_DENIED (revoked, or not allowed),
+//   NOT_FOUND (no such room, or not a member), INVALID_ARGUMENT, ABORTED (the room changed
+//   concurrently; retry), UNAVAILABLE (no server reachable), DEADLINE_EXCEEDED.
+#ifndef UNIBUS_CLIENT_CLIENT_H_
+#define UNIBUS_CLIENT_CLIENT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/message.h"
+#include "client/options.h"
+#include "client/subscription.h"
+#include "common/crypto/identity.h"
+#include "unibus/v1/rooms.pb.h"
+#include "unibus/v1/users.pb.h"
+
+namespace unibus::client {
+
+struct RoomSettings {
+  std::string name;
+  bool encrypted = true;
+  std::optional<bool> signed_frames;  // default: = encrypted
+  bool history = true;                // frames kept in JetStream
+};
+
+struct SendOptions {
+  // Rooms with history: return only once JetStream stored the frame (else fire and forget).
+  bool wait_for_store = true;
+};
+
+class Client {
+ public:
+  // Connects to both planes; fails if either is unreachable or refuses the identity.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(common::Identity identity,
+                                                         ClientOptions options);
+  virtual ~Client() = default;
+
+  virtual const common::Identity& identity() const = 0;
+
+  // ---- Users (admin calls need an admin identity) ----
+  virtual absl::StatusOr<v1::User> WhoAmI() = 0;
+  virtual absl::StatusOr<v1::User> GetUser(const std::string& sign_pub_or_handle) = 0;
+  virtual absl::StatusOr<std::vector<v1::User>> ListUsers() = 0;
+  virtual absl::StatusOr<v1::User> AddUser(const std::string& sign_pub, const std::string& kex_pub,
+                                           const std::string& handle, v1::Role role) = 0;
+  virtual absl::StatusOr<v1::User> RevokeUser(const std::string& sign_pub) = 0;
+
+  // ---- Rooms ----
+  // Creates a room owned by this identity; encrypted rooms get a fresh epoch-1 key sealed to it.
+  virtual absl::StatusOr<v1::Room> CreateRoom(const RoomSettings& settings) = 0;
+  virtual absl::StatusOr<v1::Room> GetRoom(const std::string& room_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::MyRoom>> ListMyRooms() = 0;
+  virtual absl::StatusOr<std::vector<v1::Member>> ListMembers(const std::string& room_id) = 0;
+  // Adds `user` (sign_pub or handle) and seals to it the current key and, when
+  // `share_history`, every earlier key this identity holds.
+  virtual absl::StatusOr<v1::Member> AddMember(const std::string& room_id, const std::string& user,
+                                               v1::RoomRole role = v1::ROOM_ROLE_MEMBER,
+                                               bool share_history = true) = 0;
+  // Removes a member and moves the room to a new epoch sealed to every remaining active member,
+  // in one call.
+  virtual absl::Status RemoveMember(const std::string& room_id, const std::string& user) = 0;
+  virtual absl::Status Leave(const std::string& room_id) = 0;
+  // Moves the room to a new epoch (owner/admin), e.g. when needs_rekey is set.
+  virtual absl::StatusOr<v1::Room> Rekey(const std::string& room_id) = 0;
+  virtual absl::Status DeleteRoom(const std::string& room_id) = 0;
+
+  // ---- Frames ----
+  virtual absl::StatusOr<FrameId> Send(const std::string& room_id, const OutgoingMessage& message,
+                                       SendOptions options = {}) = 0;
+  // NOT_FOUND if the room does not exist or this identity is not a member.
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const std::string& room_id,
+                                                                  SubscribeOptions options) = 0;
+};
+
+}  // namespace unibus::client
+
+#endif  // UNIBUS_CLIENT_CLIENT_H_

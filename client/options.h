@@ -1,0 +1,39 @@
+// How a Client reaches unibus. Every field has a working default except the addresses.
+#ifndef UNIBUS_CLIENT_OPTIONS_H_
+#define UNIBUS_CLIENT_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace unibus::client {
+
+struct ClientOptions {
+  // unibusd addresses ("host:port"), tried in order; a call that finds one unavailable moves on
+  // to the next (failover).
+  std::vector<std::string> control_urls;
+  // PEM of the CA that signed unibusd's certificate (pinned: no system roots).
+  std::string ca_pem;
+  // nats-server URLs ("nats://host:port", "tls://host:port"), tried in order.
+  std::vector<std::string> nats_urls;
+  // PEM CA for tls:// NATS URLs (empty: system roots).
+  std::string nats_ca_pem;
+  // Where per-room delivery state (last stream sequence, replay window) is kept so that a
+  // restarted client resumes without losing or repeating frames. Empty: in memory only.
+  std::string state_dir;
+  // Deadline of each control-plane call.
+  absl::Duration rpc_timeout = absl::Seconds(10);
+  // How long frames of the previous epoch are still accepted after a rekey was first seen.
+  absl::Duration epoch_grace = absl::Seconds(60);
+  // Base pause between NATS reconnect attempts (plus up to as much again of random jitter).
+  absl::Duration reconnect_wait = absl::Milliseconds(250);
+  // How long the room record (epoch, policy) is cached before a sender re-reads it.
+  absl::Duration room_cache_ttl = absl::Seconds(5);
+  // NATS connection name (shows in nats-server's monitoring).
+  std::string name = "libunibus";
+};
+
+}  // namespace unibus::client
+
+#endif  // UNIBUS_CLIENT_OPTIONS_H_
