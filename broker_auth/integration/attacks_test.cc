@@ -37,12 +37,14 @@ class AttacksTest : public ::testing::Test {
     ASSERT_TRUE(control.AddUser(*nora_, v1::ROLE_MEMBER, "nora").ok());
     room_a_ = new std::string(CreateCleartextRoom(control, *olivia_));
     room_b_ = new std::string(CreateCleartextRoom(control, *olivia_));
+    room_live_ = new std::string(CreateCleartextRoom(control, *olivia_, /*history=*/false));
+    ASSERT_TRUE(AddMember(control, *olivia_, *room_live_, *mallory_).ok());
     ASSERT_TRUE(AddMember(control, *olivia_, *room_a_, *mallory_).ok());
     ASSERT_TRUE(AddMember(control, *olivia_, *room_b_, *bob_).ok());
     // unibus-authd has applied every change (they arrive in order; bob's is the last).
     ASSERT_TRUE(WaitForRoomAccess(*stack_, *bob_, {*room_b_}).ok());
     ASSERT_TRUE(WaitForRoomAccess(*stack_, *olivia_, {*room_a_, *room_b_}).ok());
-    ASSERT_TRUE(WaitForRoomAccess(*stack_, *mallory_, {*room_a_}).ok());
+    ASSERT_TRUE(WaitForRoomAccess(*stack_, *mallory_, {*room_a_, *room_live_}).ok());
     ASSERT_TRUE(WaitUntilConnectAccepted(*stack_, *nora_).ok());
   }
   static void TearDownTestSuite() {
@@ -50,6 +52,7 @@ class AttacksTest : public ::testing::Test {
     for (Identity* id : {olivia_, mallory_, bob_, nora_}) delete id;
     delete room_a_;
     delete room_b_;
+    delete room_live_;
   }
 
   static std::unique_ptr<Peer> Connect(const Identity& who) {
@@ -80,6 +83,7 @@ class AttacksTest : public ::testing::Test {
   static Identity* nora_;     // member of no room
   static std::string* room_a_;
   static std::string* room_b_;
+  static std::string* room_live_;  // no history; mallory is a member
 };
 
 testing::Stack* AttacksTest::stack_ = nullptr;
@@ -89,6 +93,7 @@ Identity* AttacksTest::bob_ = nullptr;
 Identity* AttacksTest::nora_ = nullptr;
 std::string* AttacksTest::room_a_ = nullptr;
 std::string* AttacksTest::room_b_ = nullptr;
+std::string* AttacksTest::room_live_ = nullptr;
 
 // Attack: a wildcard subscription to snoop on every subject of the account. Without the
 // "never >" rule (sub allow lists only the member's rooms and inbox) it would receive room B.
@@ -202,6 +207,51 @@ TEST_F(AttacksTest, JetStreamApiBeyondOwnFilteredFormsIsDenied) {
   for (const std::string& e : mallory->events().errors()) {
     EXPECT_EQ(e.find(own), std::string::npos) << e;
   }
+}
+
+// Attack: filling the history stream from a room that keeps none. The stream stores every
+// "ub.room.<id>" subject, so only members of history rooms may publish there; without that rule
+// (pub allowed on the room subject for every room) mallory's frame would be stored. The live
+// subject below the room stays open to her (control).
+TEST_F(AttacksTest, RoomWithoutHistoryCannotPublishOnTheStoredSubject) {
+  auto mallory = Connect(*mallory_);
+  ASSERT_TRUE(mallory);
+  std::string stored = RoomSubject(*room_live_);
+  ASSERT_TRUE(mallory->Publish(stored, "fill the stream").ok());
+  EXPECT_TRUE(mallory->WaitForPublishDenied(stored));
+  std::string live = common::nats::FrameSubject(*room_live_, false);
+  auto sub = mallory->Subscribe(live);
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(mallory->Publish(live, "hello").ok());
+  EXPECT_TRUE(NextMessage(sub->get()).ok());
+  // Nor may she read it through JetStream.
+  std::string consumer =
+      absl::StrCat("$JS.API.CONSUMER.CREATE.UB_ROOMS.c2.", stored);
+  ASSERT_TRUE(mallory->Publish(consumer, "{}").ok());
+  EXPECT_TRUE(mallory->WaitForPublishDenied(consumer));
+}
+
+// Attack: stealing unibus-authd's stream-provisioning user. Its static permissions reach only
+// the room stream's info/create/update API and its own inbox: no deletes, no purges, no room
+// traffic. (Without the permissions block in the generated config it could do anything in the
+// peer account.)
+TEST_F(AttacksTest, StreamProvisioningUserIsConfinedToTheStreamApi) {
+  absl::StatusOr<Identity> stream_user =
+      Identity::Load(stack_->authd_state_dir() + "/stream.id");
+  ASSERT_TRUE(stream_user.ok()) << stream_user.status();
+  testing::PeerOptions options;
+  options.private_inbox = false;
+  auto peer = Peer::Connect(*stack_, *stream_user, options);
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  for (const std::string& subject :
+       {std::string("$JS.API.STREAM.DELETE.UB_ROOMS"), std::string("$JS.API.STREAM.PURGE.UB_ROOMS"),
+        std::string("$JS.API.STREAM.CREATE.OTHER"), A()}) {
+    ASSERT_TRUE((*peer)->Publish(subject, "{}").ok());
+    EXPECT_TRUE((*peer)->WaitForPublishDenied(subject)) << subject;
+  }
+  auto snoop = (*peer)->Subscribe("ub.room.>");
+  ASSERT_TRUE(snoop.ok());
+  EXPECT_TRUE((*peer)->WaitForSubscribeDenied("ub.room.>"));
 }
 
 // Attack: reading other peers' request replies. The shared "_INBOX.>" and another identity's

@@ -200,16 +200,17 @@ int Pending(natsSubscription* sub) {
 // ---- Control plane ----
 
 std::string CreateCleartextRoom(const control::testing::UnibusdProcess& control,
-                                const Identity& owner) {
+                                const Identity& owner, bool history) {
   auto rooms = v1::RoomService::NewStub(control.ChannelFor(owner));
   v1::CreateRoomRequest request;
   request.set_name("integration");
   request.set_encrypted(false);
+  request.set_history(history);
   v1::CreateRoomResponse response;
   grpc::Status status =
       control::testing::Call(*rooms, &v1::RoomService::Stub::CreateRoom, request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
-  EXPECT_TRUE(response.room().policy().history());
+  EXPECT_EQ(response.room().policy().history(), history);
   return response.room().room_id();
 }
 

@@ -103,9 +103,9 @@ int Pending(natsSubscription* sub);
 
 // ---- Control plane (gRPC) ----
 
-// A cleartext room (history on) owned by `owner`; its id, or "" after reporting a failure.
+// A cleartext room owned by `owner`; its id, or "" after reporting a failure.
 std::string CreateCleartextRoom(const control::testing::UnibusdProcess& control,
-                                const common::Identity& owner);
+                                const common::Identity& owner, bool history = true);
 grpc::Status AddMember(const control::testing::UnibusdProcess& control,
                        const common::Identity& owner, const std::string& room_id,
                        const common::Identity& member);
