@@ -71,6 +71,7 @@ class SubscriptionImpl : public Subscription {
     feed.history = room_.policy().history();
     feed.after_seq = state_.last_seq;
     feed.from_start = from_start;
+    feed.new_since = absl::Now();
     if (!from_start && state_.last_seq == 0) {
       // Only new frames: the current epoch is the one to expect from now on.
       gate_.Advance(room_.epoch(), absl::Now());
@@ -216,12 +217,22 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
   bool history = room->policy().history();
   std::string subject = nats::FrameSubject(room_id, history);
   std::string msg_id = history ? absl::StrCat(id.sender, "-", id.counter) : "";
-  absl::Status s = nats_->WithConnection([&](natsConnection* nc) {
-    return Publish(nc, subject, data, msg_id, history && options.wait_for_store,
-                   options_.rpc_timeout);
-  });
-  if (!s.ok()) return s;
-  return id;
+  // A stored frame is retried until the deadline: right after a membership change this
+  // identity's connection is kicked and re-authorized, and JetStream drops the duplicate of a
+  // retry that did get through (Nats-Msg-Id).
+  const bool confirm = history && options.wait_for_store;
+  const absl::Time deadline = absl::Now() + options_.rpc_timeout;
+  while (true) {
+    absl::Duration attempt = std::min(absl::Seconds(2), deadline - absl::Now());
+    absl::Status s = nats_->WithConnection([&](natsConnection* nc) {
+      return Publish(nc, subject, data, msg_id, confirm, attempt);
+    });
+    if (s.ok()) return id;
+    if (!confirm || s.code() != absl::StatusCode::kUnavailable || absl::Now() >= deadline) {
+      return s;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> ClientImpl::Subscribe(const std::string& room_id,

@@ -168,6 +168,11 @@ int NatsLink::rebuilds() const {
   return rebuilds_;
 }
 
+int NatsLink::closes() const {
+  absl::MutexLock lock(&mu_);
+  return closes_;
+}
+
 int NatsLink::reconnects() const {
   absl::MutexLock lock(&mu_);
   return reconnects_;
@@ -190,7 +195,10 @@ void NatsLink::OnClosed(natsConnection* nc, void* closure) noexcept {
     self->conn_mu_.ReaderUnlock();
   }
   absl::MutexLock lock(&self->mu_);
-  if (!self->stopping_ && current) self->closed_ = true;
+  if (!self->stopping_ && current) {
+    self->closed_ = true;
+    ++self->closes_;
+  }
 }
 
 }  // namespace unibus::client::internal

@@ -71,6 +71,8 @@ class NatsLink {
   // How many times the connection was rebuilt / reconnected (for tests and logs).
   int rebuilds() const;
   int reconnects() const;
+  // How many times nats.c closed the live connection for good (each one leads to a rebuild).
+  int closes() const;
 
  private:
   NatsLink(const common::Identity& identity, NatsLinkOptions options);
@@ -96,6 +98,7 @@ class NatsLink {
   int pending_reconnects_ ABSL_GUARDED_BY(mu_) = 0;
   int rebuilds_ ABSL_GUARDED_BY(mu_) = 0;
   int reconnects_ ABSL_GUARDED_BY(mu_) = 0;
+  int closes_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread supervisor_;
 };
 

@@ -150,7 +150,13 @@ absl::Status RoomFeed::CreateConsumer(natsConnection* nc) {
       config["deliver_policy"] = "by_start_sequence";
       config["opt_start_seq"] = last_seq_ + 1;
     } else {
-      config["deliver_policy"] = options_.from_start ? "all" : "new";
+      if (options_.from_start) {
+        config["deliver_policy"] = "all";
+      } else {
+        config["deliver_policy"] = "by_start_time";
+        config["opt_start_time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", options_.new_since,
+                                                    absl::UTCTimeZone());
+      }
     }
   }
   std::string body = json{{"stream_name", std::string(nats::kRoomStream)}, {"config", config}}.dump();
@@ -176,10 +182,6 @@ absl::Status RoomFeed::CreateConsumer(natsConnection* nc) {
   }
   absl::MutexLock lock(&mu_);
   ++consumers_created_;
-  if (!resumed && last_seq_ == 0 && r.contains("delivered")) {
-    // "new": everything after the stream's last sequence at creation time.
-    last_seq_ = r["delivered"].value("stream_seq", uint64_t{0});
-  }
   return absl::OkStatus();
 }
 

@@ -42,8 +42,12 @@ struct RoomFeedOptions {
   bool history = true;
   // History rooms: deliver stream sequences after this one (0: see `from_start`).
   uint64_t after_seq = 0;
-  // History rooms without after_seq: everything stored (true) or only new frames (false).
+  // History rooms without after_seq: everything stored (true), or frames stored from
+  // `new_since` on (false). A time rather than "deliver new", so that frames sent while the
+  // first consumer could not be created yet (e.g. during the kick that follows being added to
+  // the room) are not missed.
   bool from_start = false;
+  absl::Time new_since = absl::Now();
   absl::Duration heartbeat = absl::Seconds(2);
   absl::Duration request_timeout = absl::Seconds(2);
 };
