@@ -80,6 +80,8 @@ class Client {
   virtual absl::Status DeleteRoom(const std::string& room_id) = 0;
 
   // ---- Frames ----
+  // Seals and publishes one frame at the room's current epoch. When the room is marked for
+  // rekey and this identity is its owner or an admin, the key is rotated first.
   virtual absl::StatusOr<FrameId> Send(const std::string& room_id, const OutgoingMessage& message,
                                        SendOptions options = {}) = 0;
   // NOT_FOUND if the room does not exist or this identity is not a member.

@@ -191,6 +191,24 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
                                          const OutgoingMessage& message, SendOptions options) {
   absl::StatusOr<v1::Room> room = rooms_->Room(room_id);
   if (!room.ok()) return room.status();
+  if (room->needs_rekey() && room->policy().encrypted()) {
+    // A member left (or was revoked) holding the current key: an owner/admin rotates it before
+    // sending anything new; other members keep the current epoch until one does.
+    bool may_try = false;
+    {
+      absl::MutexLock lock(&rekey_mu_);
+      may_try = cannot_rekey_.count(room_id) == 0;
+    }
+    if (may_try) {
+      absl::StatusOr<v1::Room> rekeyed = Rekey(room_id);
+      if (rekeyed.ok()) {
+        room = std::move(rekeyed);
+      } else if (rekeyed.status().code() == absl::StatusCode::kPermissionDenied) {
+        absl::MutexLock lock(&rekey_mu_);
+        cannot_rekey_.insert(room_id);
+      }
+    }
+  }
   RoomRules rules = RulesOf(*room);
   std::string key;
   if (rules.encrypted) {

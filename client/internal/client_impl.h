@@ -4,6 +4,7 @@
 #define UNIBUS_CLIENT_INTERNAL_CLIENT_IMPL_H_
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,9 @@ class ClientImpl : public Client {
   std::unique_ptr<ControlLink> control_;
   std::unique_ptr<RoomCache> rooms_;
   std::unique_ptr<NatsLink> nats_;
+  // Rooms where Rekey was refused (not owner/admin): Send does not try again.
+  absl::Mutex rekey_mu_;
+  std::set<std::string> cannot_rekey_ ABSL_GUARDED_BY(rekey_mu_);
   absl::Mutex counter_mu_;
   uint64_t last_counter_ ABSL_GUARDED_BY(counter_mu_) = 0;
 };
