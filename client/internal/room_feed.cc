@@ -86,13 +86,21 @@ RoomFeed::~RoomFeed() {
   }
   if (watcher_.joinable()) watcher_.join();
   link_.RemoveListener(this);
-  absl::MutexLock lock(&mu_);
-  if (sub_ != nullptr) natsSubscription_Unsubscribe(sub_.get());
-  // A handler may still be running on a nats.c thread: wait until every subscription has
-  // finished delivering (bounded, in case a connection is already gone).
-  auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return live_subs_ == 0; };
-  mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(5));
-  sub_.reset();
+  common::nats::NatsSubscriptionPtr sub;
+  {
+    absl::MutexLock lock(&mu_);
+    sub = std::move(sub_);
+  }
+  // Unsubscribe without the lock: nats.c may report completion (OnComplete) right away.
+  if (sub != nullptr) natsSubscription_Unsubscribe(sub.get());
+  {
+    // A handler may still be running on a nats.c thread: wait until every subscription has
+    // finished delivering (bounded, in case a connection is already gone).
+    absl::MutexLock lock(&mu_);
+    auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return live_subs_ == 0; };
+    mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(5));
+  }
+  sub.reset();
 }
 
 absl::Status RoomFeed::Subscribe(natsConnection* nc) {
