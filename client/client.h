@@ -84,6 +84,9 @@ class Client {
   // rekey and this identity is its owner or an admin, the key is rotated first.
   virtual absl::StatusOr<FrameId> Send(const std::string& room_id, const OutgoingMessage& message,
                                        SendOptions options = {}) = 0;
+  // Waits until nats-server has received everything published so far (useful before exiting
+  // after sends to rooms without history, which are not confirmed). UNAVAILABLE/DEADLINE_EXCEEDED.
+  virtual absl::Status Flush(absl::Duration timeout = absl::Seconds(5)) = 0;
   // NOT_FOUND if the room does not exist or this identity is not a member.
   virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const std::string& room_id,
                                                                   SubscribeOptions options) = 0;

@@ -22,6 +22,9 @@ enum class StartAt {
 
 struct SubscribeOptions {
   StartAt start = StartAt::kResume;
+  // Deliver at most this many messages, then ignore the rest without recording them, so that a
+  // later kResume starts right after the last one delivered (0: no limit).
+  uint64_t max_messages = 0;
   std::function<void(const Message&)> on_message;
   // Frames dropped by the checks (forged, replayed, stale epoch, ...) and lost access to the
   // room; delivery goes on. Optional.

@@ -117,6 +117,10 @@ class SubscriptionImpl : public Subscription {
 
   // Runs on the feed's delivery thread, one frame at a time.
   void Handle(const RawFrame& raw) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (options_.max_messages != 0 && stats_.delivered >= options_.max_messages) return;
+    }
     RoomCache& cache = client_.rooms();
     const std::string& room_id = room_.room_id();
     absl::StatusOr<OpenedFrame> opened = OpenFrame(raw.data, rules_, [&](uint64_t epoch) {
@@ -236,8 +240,8 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
   std::string subject = nats::FrameSubject(room_id, history);
   std::string msg_id = history ? absl::StrCat(id.sender, "-", id.counter) : "";
   // A stored frame is retried until the deadline: right after a membership change this
-  // identity's connection is kicked and re-authorized, and JetStream drops the duplicate of a
-  // retry that did get through (Nats-Msg-Id).
+  // identity's connection is kicked and re-authorized (until then nats-server refuses the
+  // publish), and JetStream drops the duplicate of a retry that did get through (Nats-Msg-Id).
   const bool confirm = history && options.wait_for_store;
   const absl::Time deadline = absl::Now() + options_.rpc_timeout;
   while (true) {
@@ -246,11 +250,21 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
       return Publish(nc, subject, data, msg_id, confirm, attempt);
     });
     if (s.ok()) return id;
-    if (!confirm || s.code() != absl::StatusCode::kUnavailable || absl::Now() >= deadline) {
-      return s;
-    }
+    // PERMISSION_DENIED here comes from nats-server, for a connection still holding the grants
+    // from before the change; the control plane just said this identity is a member.
+    bool transient = s.code() == absl::StatusCode::kUnavailable ||
+                     s.code() == absl::StatusCode::kPermissionDenied;
+    if (!confirm || !transient || absl::Now() >= deadline) return s;
     absl::SleepFor(absl::Milliseconds(50));
   }
+}
+
+absl::Status ClientImpl::Flush(absl::Duration timeout) {
+  return nats_->WithConnection([&](natsConnection* nc) {
+    return nats::FromNatsStatus(
+        natsConnection_FlushTimeout(nc, std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout))),
+        "flush");
+  });
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> ClientImpl::Subscribe(const std::string& room_id,

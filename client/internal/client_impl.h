@@ -50,6 +50,7 @@ class ClientImpl : public Client {
                                SendOptions options) override;
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const std::string& room_id,
                                                           SubscribeOptions options) override;
+  absl::Status Flush(absl::Duration timeout) override;
 
   NatsLink& nats() { return *nats_; }
   RoomCache& rooms() { return *rooms_; }

@@ -1,5 +1,6 @@
 #include "client/internal/nats_link.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/match.h"
@@ -54,6 +55,16 @@ NatsLink::~NatsLink() {
     conn = std::move(conn_);
   }
   conn.reset();
+  std::vector<std::shared_ptr<Callbacks>> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    callbacks.swap(callbacks_);
+  }
+  for (const std::shared_ptr<Callbacks>& cb : callbacks) {
+    cb->closed.WaitForNotificationWithTimeout(absl::Seconds(10));
+    absl::MutexLock lock(&cb->mu);
+    cb->link = nullptr;  // a callback that never came may still come: it will find no link
+  }
 }
 
 absl::StatusOr<NatsConnectionPtr> NatsLink::Dial(bool retry_forever) {
@@ -71,6 +82,9 @@ absl::StatusOr<NatsConnectionPtr> NatsLink::Dial(bool retry_forever) {
   if (s == NATS_OK) s = natsOptions_SetCustomInboxPrefix(opts.get(), inbox_.c_str());
   if (s == NATS_OK) s = natsOptions_SetName(opts.get(), options_.name.c_str());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
+  // Each frame is one publish: write it at once instead of waiting for nats.c's flusher (which
+  // sleeps up to 1 ms for more data), measured in bench/frames_bench.
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts.get(), true);
   if (s == NATS_OK) {
     s = natsOptions_SetReconnectWait(opts.get(), absl::ToInt64Milliseconds(options_.reconnect_wait));
   }
@@ -81,22 +95,54 @@ absl::StatusOr<NatsConnectionPtr> NatsLink::Dial(bool retry_forever) {
   if (s == NATS_OK) {
     s = natsOptions_SetTimeout(opts.get(), absl::ToInt64Milliseconds(options_.connect_timeout));
   }
-  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts.get(), &NatsLink::OnReconnected, this);
-  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts.get(), &NatsLink::OnClosed, this);
+  auto callbacks = std::make_shared<Callbacks>();
+  {
+    absl::MutexLock lock(&callbacks->mu);
+    callbacks->link = this;
+  }
+  // Owned by the connection's closed callback (or freed here if no connection is made).
+  auto* holder = new std::shared_ptr<Callbacks>(callbacks);
+  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts.get(), &NatsLink::OnReconnected, holder);
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts.get(), &NatsLink::OnClosed, holder);
   if (s == NATS_OK && tls) s = natsOptions_SetSecure(opts.get(), true);
   if (s == NATS_OK && tls && !options_.ca_pem.empty()) {
     s = natsOptions_SetCATrustedCertificates(opts.get(), options_.ca_pem.c_str());
   }
-  if (s != NATS_OK) return FromNatsStatus(s, "NATS options");
+  if (s != NATS_OK) {
+    delete holder;
+    return FromNatsStatus(s, "NATS options");
+  }
+  int zero_byte_refusals = common::nats::ZeroByteSignaturesRefused();
+  int zero_byte_retries = 0;
   while (true) {
     natsConnection* nc = nullptr;
     s = natsConnection_Connect(&nc, opts.get());
-    if (s == NATS_OK) return NatsConnectionPtr(nc);
+    if (s == NATS_OK) {
+      absl::MutexLock lock(&mu_);
+      // Forget connections whose closed callback already ran.
+      callbacks_.erase(std::remove_if(callbacks_.begin(), callbacks_.end(),
+                                      [](const std::shared_ptr<Callbacks>& cb) {
+                                        return cb->closed.HasBeenNotified();
+                                      }),
+                       callbacks_.end());
+      callbacks_.push_back(callbacks);
+      return NatsConnectionPtr(nc);
+    }
+    // A connection that was never made runs no callback (nats.c releases it at once).
     absl::Status failed = FromNatsStatus(s, "connect to NATS");
     if (s == NATS_NO_SERVER) failed = absl::UnavailableError("no NATS server reachable");
-    if (!retry_forever) return failed;
+    // The nkey signer refuses a nonce signature starting with a zero byte (1 in 256): that
+    // attempt is retried at once with a new nonce.
+    bool zero_byte = common::nats::ZeroByteSignaturesRefused() != zero_byte_refusals;
+    zero_byte_refusals = common::nats::ZeroByteSignaturesRefused();
+    if (zero_byte && ++zero_byte_retries < 8) continue;
+    if (!retry_forever) {
+      delete holder;
+      return failed;
+    }
     absl::MutexLock lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), Jittered(options_.reconnect_wait))) {
+      delete holder;
       return absl::CancelledError("link stopping");
     }
   }
@@ -178,27 +224,42 @@ int NatsLink::reconnects() const {
   return reconnects_;
 }
 
-void NatsLink::OnReconnected(natsConnection*, void* closure) noexcept {
-  auto* self = static_cast<NatsLink*>(closure);
-  absl::MutexLock lock(&self->mu_);
-  ++self->reconnects_;
-  ++self->pending_reconnects_;
+void NatsLink::HandleReconnected() {
+  absl::MutexLock lock(&mu_);
+  ++reconnects_;
+  ++pending_reconnects_;
 }
 
-void NatsLink::OnClosed(natsConnection* nc, void* closure) noexcept {
-  auto* self = static_cast<NatsLink*>(closure);
+void NatsLink::HandleClosed(natsConnection* nc) {
   // Only the live connection counts: the link closes the ones it replaced itself. While a
   // rebuild or shutdown holds the lock, the flag is reset afterwards anyway.
   bool current = true;
-  if (self->conn_mu_.ReaderTryLock()) {
-    current = self->conn_.get() == nc;
-    self->conn_mu_.ReaderUnlock();
+  if (conn_mu_.ReaderTryLock()) {
+    current = conn_.get() == nc;
+    conn_mu_.ReaderUnlock();
   }
-  absl::MutexLock lock(&self->mu_);
-  if (!self->stopping_ && current) {
-    self->closed_ = true;
-    ++self->closes_;
+  absl::MutexLock lock(&mu_);
+  if (!stopping_ && current) {
+    closed_ = true;
+    ++closes_;
   }
+}
+
+void NatsLink::OnReconnected(natsConnection*, void* closure) noexcept {
+  std::shared_ptr<Callbacks> cb = *static_cast<std::shared_ptr<Callbacks>*>(closure);
+  absl::MutexLock lock(&cb->mu);
+  if (cb->link != nullptr) cb->link->HandleReconnected();
+}
+
+void NatsLink::OnClosed(natsConnection* nc, void* closure) noexcept {
+  auto* holder = static_cast<std::shared_ptr<Callbacks>*>(closure);
+  std::shared_ptr<Callbacks> cb = *holder;  // keeps the Callbacks alive until we return
+  delete holder;                             // nats.c runs no callback after this one
+  {
+    absl::MutexLock lock(&cb->mu);
+    if (cb->link != nullptr) cb->link->HandleClosed(nc);
+  }
+  cb->closed.Notify();
 }
 
 }  // namespace unibus::client::internal

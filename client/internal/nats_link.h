@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/crypto/identity.h"
 #include "common/nats/nats_ptr.h"
@@ -79,6 +80,8 @@ class NatsLink {
   absl::StatusOr<common::nats::NatsConnectionPtr> Dial(bool retry_forever);
   void Supervise();
   void Notify(bool rebuilt);
+  void HandleReconnected();
+  void HandleClosed(natsConnection* nc);
 
   static void OnReconnected(natsConnection* nc, void* closure) noexcept;
   static void OnClosed(natsConnection* nc, void* closure) noexcept;
@@ -99,6 +102,15 @@ class NatsLink {
   int rebuilds_ ABSL_GUARDED_BY(mu_) = 0;
   int reconnects_ ABSL_GUARDED_BY(mu_) = 0;
   int closes_ ABSL_GUARDED_BY(mu_) = 0;
+  // One per connection, shared with nats.c's callbacks (their closure holds a reference): the
+  // destructor waits for each connection's closed callback, which nats.c runs later on its own
+  // thread, and detaches the ones that never came, so no callback touches a freed link.
+  struct Callbacks {
+    absl::Mutex mu;
+    NatsLink* link ABSL_GUARDED_BY(mu);
+    absl::Notification closed;
+  };
+  std::vector<std::shared_ptr<Callbacks>> callbacks_ ABSL_GUARDED_BY(mu_);
   std::thread supervisor_;
 };
 
