@@ -1,11 +1,9 @@
 // Two peers talk in an encrypted room with history on the real stack (nats-server, unibus-authd,
 // unibusd); a third identity, not a member, sees nothing.
-#include <atomic>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "broker_auth/testing/stack.h"
+#include "client/testing/inbox.h"
 #include "client/testing/peers.h"
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
@@ -13,47 +11,10 @@
 namespace unibus::client {
 namespace {
 
+using testing::Inbox;
 using testing::NewPeer;
 using testing::Peer;
-
-// Collects delivered messages; Wait blocks until `n` arrived (or 10 s passed).
-class Inbox {
- public:
-  SubscribeOptions Options(StartAt start = StartAt::kNew) {
-    SubscribeOptions o;
-    o.start = start;
-    o.on_message = [this](const Message& m) {
-      absl::MutexLock lock(&mu_);
-      messages_.push_back(m);
-    };
-    o.on_error = [this](const absl::Status& s) {
-      absl::MutexLock lock(&mu_);
-      errors_.push_back(s);
-    };
-    return o;
-  }
-  std::vector<Message> Wait(size_t n, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return messages_.size() >= n; };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-    return messages_;
-  }
-  std::vector<absl::Status> errors() {
-    absl::MutexLock lock(&mu_);
-    return errors_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<Message> messages_ ABSL_GUARDED_BY(mu_);
-  std::vector<absl::Status> errors_ ABSL_GUARDED_BY(mu_);
-};
-
-OutgoingMessage Text(const std::string& text) {
-  OutgoingMessage m;
-  m.body.set_text(text);
-  return m;
-}
+using testing::Text;
 
 TEST(ConversationTest, TwoMembersExchangeMessagesRepliesAndReactions) {
   auto stack = broker_auth::testing::Stack::Start(control::testing::NewTempDir("conv"));
