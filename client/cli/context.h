@@ -1,6 +1,7 @@
-// What a `unibus` command needs from the process around it: output streams and environment
-// variables. Commands take a Context instead of using std::cout or getenv() directly, so tests
-// run them in-process with string streams and a fake environment.
+// What a `unibus` command needs from the process around it: output streams, standard input,
+// Ctrl-C and environment variables. Commands take a Context instead of using std::cout, std::cin
+// or getenv() directly, so tests run them in-process with string streams, scripted input and a
+// fake environment.
 //
 // The CLI reads UNIBUS_CONTROL, UNIBUS_NATS, UNIBUS_CA and UNIBUS_IDENTITY; a flag always
 // overrides its variable (DESIGN.md §10).
@@ -24,10 +25,23 @@ struct Context {
   std::ostream* err = nullptr;  // messages for people
   // Returns the variable's value, or nullopt if unset. An empty value counts as unset.
   std::function<std::optional<std::string>(const std::string& name)> getenv;
+  // Reads one line of standard input (without the newline) into *line. Returns false at the end
+  // of input, or when interrupted() became true while waiting. Unset: no input at all.
+  std::function<bool(std::string* line)> read_line;
+  // True once the user asked the command to stop (Ctrl-C, SIGTERM). Long-running commands (recv,
+  // chat) poll it. Unset: never.
+  std::function<bool()> interrupted;
 };
 
-// std::cout, std::cerr and the process environment.
+// std::cout, std::cerr, standard input and the process environment. interrupted() notices
+// SIGINT and SIGTERM only while they are blocked (see BlockInterrupts); otherwise they end the
+// process as usual.
 Context SystemContext();
+
+// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, so that
+// they become pending and SystemContext's interrupted() sees them. Call before any thread starts
+// (before a Client connects), and only for commands that poll interrupted().
+void BlockInterrupts();
 
 struct IdentityPath {
   std::string path;

@@ -18,6 +18,14 @@ expect_exit 0 "$unibus" help
 grep -q 'id new' "$tmp/out" || fail "help does not list 'id new'"
 expect_exit 0 "$unibus" help id
 grep -q 'unibus id cert' "$tmp/out" || fail "help id does not describe 'id cert'"
+for cmd in user room send recv chat; do
+  expect_exit 0 "$unibus" help "$cmd"
+  grep -q "unibus $cmd" "$tmp/out" || fail "help $cmd does not describe 'unibus $cmd'"
+  expect_exit 0 "$unibus" "$cmd" --help
+  grep -q 'UNIBUS_CONTROL' "$tmp/out" || fail "$cmd --help does not name UNIBUS_CONTROL"
+done
+expect_exit 0 "$unibus" help
+grep -q '7  server unreachable' "$tmp/out" || fail "help does not list the exit codes"
 expect_exit 2 "$unibus"
 expect_exit 2 "$unibus" no-such-command
 grep -q 'unknown command' "$tmp/err" || fail "no message for an unknown command"
@@ -34,6 +42,16 @@ expect_exit 0 "$unibus" id cert --out-cert "$tmp/me.pem" --out-key "$tmp/me.key"
 openssl x509 -in "$tmp/me.pem" -noout -text | grep -q ED25519 || fail "certificate is not Ed25519"
 [[ "$(openssl pkey -in "$tmp/me.key" -pubout)" == "$(openssl x509 -in "$tmp/me.pem" -noout -pubkey)" ]] ||
   fail "key does not match certificate"
+# Commands that talk to unibus say which setting is missing (exit 2), and name an unreachable
+# server (exit 7).
+unset UNIBUS_CONTROL UNIBUS_NATS UNIBUS_CA
+expect_exit 2 "$unibus" room list
+grep -q 'UNIBUS_CONTROL' "$tmp/err" || fail "room list without UNIBUS_CONTROL does not say so"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=ca -days 1 \
+  -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
+expect_exit 7 "$unibus" room list --control 127.0.0.1:1 --nats nats://127.0.0.1:1 --ca "$tmp/ca.pem"
+grep -q 'cannot reach unibusd at 127.0.0.1:1' "$tmp/err" || fail "no 'cannot reach' message"
+expect_exit 2 "$unibus" recv some-room --count none
 chmod 644 "$tmp/me.id"
 expect_exit 3 "$unibus" id show
 echo PASS

@@ -1,0 +1,181 @@
+#include "client/cli/chat_command.h"
+
+#include <optional>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "client/cli/command.h"
+#include "client/cli/connection.h"
+#include "client/cli/exit_code.h"
+#include "client/cli/output.h"
+#include "client/cli/room_ref.h"
+#include "client/cli/transcript.h"
+
+namespace unibus::client::cli {
+namespace {
+
+constexpr absl::string_view kChatHelp =
+    "type a message and press Enter; /reply N TEXT, /react N EMOJI, /help, /quit";
+
+// One chat session: the subscription's thread and the input loop print through it, one at a
+// time.
+class Chat {
+ public:
+  Chat(Output& out, Connection& c, std::string room_id)
+      : out_(out),
+        c_(c),
+        room_id_(std::move(room_id)),
+        transcript_(MemberHandles(*c.client, room_id_), {/*numbered=*/true}) {}
+
+  void Show(const Message& m) {
+    absl::MutexLock lock(&print_mu_);
+    Transcript::Shown shown = transcript_.Add(m);
+    if (out_.json()) {
+      out_.Json(shown.json);
+    } else {
+      out_.Line(shown.text);
+    }
+  }
+
+  void Warn(absl::string_view text) {
+    absl::MutexLock lock(&print_mu_);
+    out_.Warn(text);
+  }
+
+  // Handles one input line; false when the chat should end.
+  bool Handle(absl::string_view line) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) return true;
+    if (!absl::StartsWith(line, "/")) return Send(Text(line));
+    std::vector<std::string> words = absl::StrSplit(line, absl::MaxSplits(' ', 2),
+                                                    absl::SkipWhitespace());
+    const std::string& command = words[0];
+    if (command == "/quit" || command == "/exit") return false;
+    if (command == "/help") {
+      Note(kChatHelp);
+      return true;
+    }
+    if (command != "/reply" && command != "/react") {
+      Note(absl::StrCat("unknown command ", command, "; ", kChatHelp));
+      return true;
+    }
+    int n = 0;
+    std::optional<FrameId> target;
+    if (words.size() == 3 && absl::SimpleAtoi(words[1], &n)) target = transcript_.Find(n);
+    if (words.size() != 3 || n <= 0) {
+      Note(absl::StrCat("usage: ", command, " N ", command == "/reply" ? "TEXT" : "EMOJI"));
+      return true;
+    }
+    if (!target) {
+      Note(absl::StrCat("no message #", n, " yet"));
+      return true;
+    }
+    OutgoingMessage m;
+    m.reply_to = *target;
+    if (command == "/reply") {
+      m.type = v1::FRAME_TYPE_REPLY;
+      m.thread = *target;
+      m.body.set_text(words[2]);
+    } else {
+      m.type = v1::FRAME_TYPE_REACTION;
+      m.body.set_reaction(words[2]);
+    }
+    return Send(m);
+  }
+
+  // Feedback on a line typed: a note for people, a {"warning"} object with --json.
+  void Note(absl::string_view text) {
+    absl::MutexLock lock(&print_mu_);
+    if (out_.json()) {
+      out_.Warn(text);
+    } else {
+      out_.Note(text);
+    }
+  }
+
+  // For people only (nothing with --json).
+  void Banner(absl::string_view text) {
+    absl::MutexLock lock(&print_mu_);
+    out_.Note(text);
+  }
+
+ private:
+  static OutgoingMessage Text(absl::string_view text) {
+    OutgoingMessage m;
+    m.body.set_text(std::string(text));
+    return m;
+  }
+
+  // Sends; a failure is reported and the chat goes on.
+  bool Send(const OutgoingMessage& m) {
+    absl::StatusOr<FrameId> sent = c_.client->Send(room_id_, m);
+    if (!sent.ok()) {
+      absl::MutexLock lock(&print_mu_);
+      c_.Fail(out_, sent.status());
+    }
+    return true;
+  }
+
+  Output& out_;
+  Connection& c_;
+  const std::string room_id_;
+  Transcript transcript_;
+  absl::Mutex print_mu_;
+};
+
+}  // namespace
+
+void PrintChatUsage(std::ostream& out) {
+  out << "usage:\n"
+         "  unibus chat ROOM [--history]\n"
+         "      talk in ROOM (a room id or the name of one of your rooms): messages arrive\n"
+         "      numbered (#1, #2, ...); each line you type is sent. In the chat:\n"
+         "        /reply N TEXT    reply to message #N\n"
+         "        /react N EMOJI   react to message #N\n"
+         "        /help            these commands\n"
+         "        /quit            leave (so do Ctrl-D and Ctrl-C)\n"
+         "      It first shows what arrived since you last read ROOM with recv or chat;\n"
+         "      --history shows the room's whole history instead.\n"
+         "\n"
+      << ConnectionFlagsHelp();
+}
+
+int RunChatCommand(const std::vector<std::string>& args, const Context& ctx) {
+  CommandSpec spec{"chat", WithConnectionFlags({{}, {"history"}}), 1, 1, &PrintChatUsage};
+  int code = kExitOk;
+  std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
+  if (!p) return code;
+  Output out(ctx, p->Has("json"));
+  const bool history = p->Has("history");
+  std::optional<Connection> c =
+      Connect(*p, ctx, out, history ? StateMode::kNone : StateMode::kPersist, &code);
+  if (!c) return code;
+  std::optional<std::string> room_id = ResolveRoomOrReport(*c, out, p->positional()[0], &code);
+  if (!room_id) return code;
+  absl::StatusOr<v1::Room> room = c->client->GetRoom(*room_id);
+  if (!room.ok()) return c->Fail(out, room.status());
+
+  Chat chat(out, *c, *room_id);
+  SubscribeOptions options;
+  options.start = history ? StartAt::kAll : StartAt::kResume;
+  options.on_message = [&chat](const Message& m) { chat.Show(m); };
+  options.on_error = [&chat](const absl::Status& s) { chat.Warn(s.message()); };
+  absl::StatusOr<std::unique_ptr<Subscription>> sub =
+      c->client->Subscribe(*room_id, std::move(options));
+  if (!sub.ok()) return c->Fail(out, sub.status());
+  chat.Banner(absl::StrCat("chat in room \"", room->name(), "\" (", room->room_id(), "): ",
+                         kChatHelp));
+  std::string line;
+  while (ctx.read_line && ctx.read_line(&line) && chat.Handle(line)) {
+  }
+  sub->reset();  // stops delivery and saves the state
+  if (absl::Status flushed = FlushRoom(*c->client, *room_id); !flushed.ok()) {
+    return c->Fail(out, flushed);
+  }
+  return kExitOk;
+}
+
+}  // namespace unibus::client::cli

@@ -1,0 +1,27 @@
+// `unibus send ROOM TEXT`: one end-to-end encrypted frame (DESIGN.md §6, §10).
+//
+//   unibus send ROOM TEXT [--reply-to SENDER:COUNTER]
+//   unibus send ROOM --react EMOJI --to SENDER:COUNTER
+//
+// TEXT "-" reads the text from standard input. Prints the frame id SENDER:COUNTER (with --json:
+// {"room_id", "id", "sender", "counter"}). In a room with history it returns once JetStream
+// stored the frame. Also takes the connection flags of connection.h.
+#ifndef UNIBUS_CLIENT_CLI_SEND_COMMAND_H_
+#define UNIBUS_CLIENT_CLI_SEND_COMMAND_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "client/cli/context.h"
+
+namespace unibus::client::cli {
+
+// Runs `unibus send ARGS…` (`args` excludes "send"). Returns an ExitCode.
+int RunSendCommand(const std::vector<std::string>& args, const Context& ctx);
+
+void PrintSendUsage(std::ostream& out);
+
+}  // namespace unibus::client::cli
+
+#endif  // UNIBUS_CLIENT_CLI_SEND_COMMAND_H_
