@@ -90,6 +90,8 @@ ABSL_FLAG(std::string, codec_filter, "", "With --codec_only: only the micro-meas
                                          "contains this.");
 ABSL_FLAG(std::string, tmpdir, "", "Where the stack's directory goes (default $TMPDIR or /tmp). "
                                    "Removed at exit unless --keep_dir.");
+ABSL_FLAG(bool, send_immediately, false,
+          "Library clients with ClientOptions::send_immediately (nats.c send-ASAP).");
 ABSL_FLAG(bool, keep_dir, false, "Keep the temporary directory (logs) at exit.");
 ABSL_FLAG(bool, mutex_deadlock_detection, true,
           "Leave absl::Mutex deadlock detection as the installed Abseil has it (Debian's: on, as "
@@ -950,6 +952,21 @@ int Main(const std::string& dir) {
     if (!r->ok()) {
       std::fprintf(stderr, "room setup: %s\n", r->status().ToString().c_str());
       return 1;
+    }
+  }
+  if (absl::GetFlag(FLAGS_send_immediately)) {
+    // Same identities, reconnected with the option.
+    for (client::testing::Peer* peer : {&*alice, &*bob}) {
+      client::ClientOptions options = client::testing::OptionsFor(stack);
+      options.send_immediately = true;
+      peer->client.reset();
+      absl::StatusOr<std::unique_ptr<client::Client>> c =
+          client::Client::Connect(client::testing::Copy(peer->identity), options);
+      if (!c.ok()) {
+        std::fprintf(stderr, "reconnect: %s\n", c.status().ToString().c_str());
+        return 1;
+      }
+      peer->client = *std::move(c);
     }
   }
   const std::string raw_subject = absl::StrCat(common::nats::RoomSubject(*aead_room), ".raw");

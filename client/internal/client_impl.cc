@@ -36,6 +36,7 @@ absl::StatusOr<std::unique_ptr<Client>> ClientImpl::Connect(common::Identity ide
   nats_Open(-1);
   NatsLinkOptions link{c->options_.nats_urls, c->options_.nats_ca_pem, c->options_.name,
                        c->options_.reconnect_wait};
+  link.send_asap = c->options_.send_immediately;
   absl::StatusOr<std::unique_ptr<NatsLink>> nats = NatsLink::Connect(*c->identity_, link);
   if (!nats.ok()) return nats.status();
   c->nats_ = *std::move(nats);

@@ -82,9 +82,7 @@ absl::StatusOr<NatsConnectionPtr> NatsLink::Dial(bool retry_forever) {
   if (s == NATS_OK) s = natsOptions_SetCustomInboxPrefix(opts.get(), inbox_.c_str());
   if (s == NATS_OK) s = natsOptions_SetName(opts.get(), options_.name.c_str());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
-  // Each frame is one publish: write it at once instead of waiting for nats.c's flusher (which
-  // sleeps up to 1 ms for more data), measured in bench/frames_bench.
-  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts.get(), true);
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts.get(), options_.send_asap);
   if (s == NATS_OK) {
     s = natsOptions_SetReconnectWait(opts.get(), absl::ToInt64Milliseconds(options_.reconnect_wait));
   }

@@ -36,6 +36,7 @@ struct NatsLinkOptions {
   std::string name = "libunibus";
   absl::Duration reconnect_wait = absl::Milliseconds(250);  // plus up to 100% jitter
   absl::Duration connect_timeout = absl::Seconds(5);
+  bool send_asap = false;  // ClientOptions::send_immediately
 };
 
 class NatsLink {
