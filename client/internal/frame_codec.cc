@@ -1,5 +1,6 @@
 #include "client/internal/frame_codec.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <sodium.h>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,12 @@ void PutRef(std::string* out, bool present, const v1::FrameRef& ref) {
   out->append(ref.sender());
   PutU64(out, ref.counter());
 }
+
+// protobuf creates the shared empty UnknownFieldSet lazily on first use, inside the
+// (uninstrumented) library; create it while the program is still single-threaded so delivery
+// threads only ever read it (TSan reported the lazy creation racing with a read).
+[[maybe_unused]] const bool kUnknownFieldsReady =
+    (google::protobuf::UnknownFieldSet::default_instance(), true);
 
 bool HasUnknownFields(const google::protobuf::Message& m) {
   return !m.GetReflection()->GetUnknownFields(m).empty();
