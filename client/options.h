@@ -34,6 +34,9 @@ struct ClientOptions {
   // (it waits up to 1 ms for more data). bench/frames_bench, 1 KiB frames on 2 cores: one-way
   // p50 160-340 us instead of 640-740 us, at the price of 15-25% fewer frames/s.
   bool send_immediately = false;
+  // False: control plane only (users, rooms, members, keys); Send, Subscribe and Flush then
+  // return FAILED_PRECONDITION. For tools that manage rather than talk.
+  bool connect_nats = true;
   // NATS connection name (shows in nats-server's monitoring).
   std::string name = "libunibus";
 };

@@ -145,7 +145,8 @@ int Connection::Fail(Output& out, const absl::Status& status) const {
 }
 
 std::optional<Connection> Connect(const ParsedArgs& args, const Context& ctx, Output& out,
-                                  StateMode state, int* exit_code, absl::Duration nats_grace) {
+                                  StateMode state, int* exit_code, Planes planes,
+                                  absl::Duration nats_grace) {
   absl::StatusOr<Settings> settings = ResolveSettings(args, ctx);
   if (!settings.ok()) {
     *exit_code = out.Fail(kExitUsage, settings.status().message());
@@ -161,6 +162,7 @@ std::optional<Connection> Connect(const ParsedArgs& args, const Context& ctx, Ou
   options.nats_urls = settings->nats_urls;
   options.ca_pem = *ca;
   options.name = "unibus-cli";
+  options.connect_nats = planes == Planes::kBoth;
   if (state == StateMode::kPersist) {
     if (settings->state_dir.empty()) {
       *exit_code = out.Fail(kExitUsage,

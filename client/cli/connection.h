@@ -79,8 +79,12 @@ enum class StateMode {
 // On failure reports the reason through `out` and returns nullopt with *exit_code set:
 // kExitUsage (no address), kExitFile (identity or CA missing, corrupt or readable by others),
 // or the code of the connection error (errors.h).
+// Which servers a command talks to: user and room management needs only unibusd, so it works
+// while nats-server is down.
+enum class Planes { kControlOnly, kBoth };
+
 std::optional<Connection> Connect(const ParsedArgs& args, const Context& ctx, Output& out,
-                                  StateMode state, int* exit_code,
+                                  StateMode state, int* exit_code, Planes planes = Planes::kBoth,
                                   absl::Duration nats_grace = absl::Seconds(5));
 
 }  // namespace unibus::client::cli

@@ -25,7 +25,7 @@ int WithRoom(const std::vector<std::string>& args, const Context& ctx, const Com
   std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
   if (!p) return code;
   Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code);
+  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
   if (!c) return code;
   std::optional<std::string> room_id = ResolveRoomOrReport(*c, out, p->positional()[0], &code);
   if (!room_id) return code;
@@ -59,7 +59,7 @@ int RoomCreate(const std::vector<std::string>& args, const Context& ctx) {
   settings.encrypted = !p->Has("cleartext");
   settings.history = !p->Has("no-history");
   if (p->Has("unsigned")) settings.signed_frames = false;
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code);
+  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
   if (!c) return code;
   absl::StatusOr<v1::Room> room = c->client->CreateRoom(settings);
   if (!room.ok()) return c->Fail(out, room.status());
@@ -81,7 +81,7 @@ int RoomList(const std::vector<std::string>& args, const Context& ctx) {
   std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
   if (!p) return code;
   Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code);
+  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
   if (!c) return code;
   absl::StatusOr<std::vector<v1::MyRoom>> rooms = c->client->ListMyRooms();
   if (!rooms.ok()) return c->Fail(out, rooms.status());

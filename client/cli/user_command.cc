@@ -91,7 +91,7 @@ int UserAdd(const std::vector<std::string>& args, const Context& ctx) {
                         &PrintUserUsage);
     }
   }
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code);
+  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
   if (!c) return code;
   c->scope.user = *handle;
   absl::StatusOr<v1::User> added = c->client->AddUser(common::HexNormalize(keys.sign_pub),
@@ -109,7 +109,7 @@ int UserList(const std::vector<std::string>& args, const Context& ctx) {
   std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
   if (!p) return code;
   Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code);
+  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
   if (!c) return code;
   absl::StatusOr<std::vector<v1::User>> users = c->client->ListUsers();
   if (!users.ok()) return c->Fail(out, users.status());
@@ -125,7 +125,7 @@ int UserRevoke(const std::vector<std::string>& args, const Context& ctx) {
   std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
   if (!p) return code;
   Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code);
+  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
   if (!c) return code;
   c->scope.user = p->positional()[0];
   absl::StatusOr<v1::User> revoked = c->client->RevokeUser(p->positional()[0]);
@@ -143,7 +143,7 @@ int UserWhoAmI(const std::vector<std::string>& args, const Context& ctx) {
   std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
   if (!p) return code;
   Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code);
+  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
   if (!c) return code;
   absl::StatusOr<v1::User> me = c->client->WhoAmI();
   if (!me.ok()) return c->Fail(out, me.status());

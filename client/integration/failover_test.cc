@@ -90,6 +90,15 @@ TEST(FailoverTest, DeadAddressesInTheUrlListsAreSkipped) {
   auto room = (*client)->CreateRoom(settings);
   ASSERT_TRUE(room.ok()) << room.status();
   EXPECT_TRUE((*client)->Send(room->room_id(), Text("hi")).ok());
+  // A control-plane-only client needs no NATS at all (management tools work while it is down).
+  ClientOptions control_only = options;
+  control_only.nats_urls = {"nats://127.0.0.1:1"};
+  control_only.connect_nats = false;
+  auto manager = Client::Connect(testing::Copy(carol), control_only);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  EXPECT_TRUE((*manager)->ListMyRooms().ok());
+  EXPECT_EQ((*manager)->Send(room->room_id(), Text("x")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   // Nothing reachable at all: a clear UNAVAILABLE.
   options.control_urls = {"127.0.0.1:1"};
   EXPECT_EQ(Client::Connect(testing::Copy(carol), options).status().code(),

@@ -193,6 +193,7 @@ class SubscriptionImpl : public Subscription {
 
 absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
                                          const OutgoingMessage& message, SendOptions options) {
+  if (absl::Status s = NeedNats(); !s.ok()) return s;
   absl::StatusOr<v1::Room> room = rooms_->Room(room_id);
   if (!room.ok()) return room.status();
   if (room->needs_rekey() && room->policy().encrypted()) {
@@ -260,6 +261,7 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
 }
 
 absl::Status ClientImpl::Flush(absl::Duration timeout) {
+  if (absl::Status s = NeedNats(); !s.ok()) return s;
   return nats_->WithConnection([&](natsConnection* nc) {
     return nats::FromNatsStatus(
         natsConnection_FlushTimeout(nc, std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout))),
@@ -269,6 +271,7 @@ absl::Status ClientImpl::Flush(absl::Duration timeout) {
 
 absl::StatusOr<std::unique_ptr<Subscription>> ClientImpl::Subscribe(const std::string& room_id,
                                                                     SubscribeOptions options) {
+  if (absl::Status s = NeedNats(); !s.ok()) return s;
   absl::StatusOr<v1::Room> room = rooms_->Room(room_id, /*refresh=*/true);
   if (!room.ok()) return room.status();
   bool persist = !options_.state_dir.empty();

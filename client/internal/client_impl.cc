@@ -33,6 +33,7 @@ absl::StatusOr<std::unique_ptr<Client>> ClientImpl::Connect(common::Identity ide
   c->rooms_ = std::make_unique<RoomCache>(*c->control_, *c->identity_, c->options_.room_cache_ttl);
   // The control plane first: it says clearly whether the identity is allowed at all.
   if (absl::StatusOr<v1::User> me = c->WhoAmI(); !me.ok()) return me.status();
+  if (!c->options_.connect_nats) return std::unique_ptr<Client>(std::move(c));
   nats_Open(-1);
   NatsLinkOptions link{c->options_.nats_urls, c->options_.nats_ca_pem, c->options_.name,
                        c->options_.reconnect_wait};
@@ -44,6 +45,12 @@ absl::StatusOr<std::unique_ptr<Client>> ClientImpl::Connect(common::Identity ide
 }
 
 ClientImpl::~ClientImpl() { nats_.reset(); }
+
+absl::Status ClientImpl::NeedNats() const {
+  if (nats_ != nullptr) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "this client was made without NATS (ClientOptions::connect_nats is false)");
+}
 
 absl::StatusOr<v1::User> ClientImpl::WhoAmI() {
   v1::WhoAmIResponse r;

@@ -66,6 +66,8 @@ class ClientImpl : public Client {
                                                             const std::string& without);
   absl::StatusOr<std::string> ResolveUser(const std::string& sign_pub_or_handle);
   uint64_t NextCounter();
+  // FAILED_PRECONDITION for a control-plane-only client.
+  absl::Status NeedNats() const;
 
   std::unique_ptr<common::Identity> identity_;  // stable address: links keep a reference
   ClientOptions options_;
