@@ -82,6 +82,10 @@ class Client {
   // ---- Frames ----
   // Seals and publishes one frame at the room's current epoch. When the room is marked for
   // rekey and this identity is its owner or an admin, the key is rotated first.
+  // Rooms with history: by default returns once JetStream stored the frame, retrying (without
+  // duplicates) while the connection is re-authorized after a membership change. Rooms without
+  // history: fire and forget, like core NATS; a frame published while this identity's
+  // connection is being kicked and re-authorized can be lost.
   virtual absl::StatusOr<FrameId> Send(const std::string& room_id, const OutgoingMessage& message,
                                        SendOptions options = {}) = 0;
   // Waits until nats-server has received everything published so far (useful before exiting
