@@ -46,6 +46,9 @@
 #include <utility>
 #include <vector>
 
+#include "bench/bench_env.h"
+#include "bench/cpu_time.h"
+#include "bench/stats.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
@@ -106,19 +109,6 @@ void OnSignal(int) { g_interrupted.store(true); }
 
 double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
 double Micros(SteadyClock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-
-double Percentile(const std::vector<float>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
-  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 std::string Fmt(double v) {
   if (v >= 100) return absl::StrFormat("%.0f", v);
@@ -262,31 +252,6 @@ absl::StatusOr<std::string> StartBaseline(ChildProcess& server, const std::strin
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting of the processes involved (where does a connect's CPU go?)
-
-// CPU time of every live thread of `pid` in ns (sum of /proc/PID/task/*/schedstat), or -1.
-int64_t ProcessCpuNs(pid_t pid) {
-  if (pid <= 0) return -1;
-  std::string task_dir = absl::StrCat("/proc/", pid, "/task");
-  DIR* d = opendir(task_dir.c_str());
-  if (d == nullptr) return -1;
-  int64_t total = 0;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream in(absl::StrCat(task_dir, "/", e->d_name, "/schedstat"));
-    int64_t ns = 0;
-    if (in >> ns) total += ns;
-  }
-  closedir(d);
-  return total;
-}
-
-// This process's CPU time in ns, exited threads included.
-int64_t SelfCpuNs() {
-  rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
-  auto ns = [](const timeval& tv) { return tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL; };
-  return ns(ru.ru_utime) + ns(ru.ru_stime);
-}
 
 std::string Cmdline(pid_t pid) {
   std::string raw = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline"));
@@ -459,11 +424,6 @@ absl::Status WaitAllAccepted(const std::string& url, const std::vector<const Ide
 
 // ---------------------------------------------------------------------------------------------
 // Reconnect storm
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
-      .count();
-}
 
 struct StormClient {
   const Identity* id = nullptr;
@@ -694,51 +654,6 @@ StormResult RunStorm(Stack& stack, std::vector<std::unique_ptr<StormClient>>& cl
 }
 
 // ---------------------------------------------------------------------------------------------
-
-std::string MakeTempDir() {
-  std::string base = absl::GetFlag(FLAGS_tmpdir);
-  if (base.empty()) {
-    const char* env = std::getenv("TMPDIR");
-    base = env != nullptr && *env != '\0' ? env : "/tmp";
-  }
-  std::string pattern = base + "/unibus-callout-bench-XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) return "";
-  return std::string(buf.data());
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
-// Points TEST_SRCDIR at this binary's runfiles when `bazel run` (not `bazel test`) started it.
-void SetUpRunfiles(const char* argv0) {
-  const char* set = std::getenv("TEST_SRCDIR");
-  if (set != nullptr && *set != '\0') return;
-  std::vector<std::string> candidates;
-  if (const char* r = std::getenv("RUNFILES_DIR"); r != nullptr && *r != '\0') candidates.push_back(r);
-  char exe[PATH_MAX] = {0};
-  if (ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1); n > 0) {
-    candidates.push_back(std::string(exe, static_cast<size_t>(n)) + ".runfiles");
-  }
-  candidates.push_back(std::string(argv0) + ".runfiles");
-  for (const std::string& c : candidates) {
-    if (Exists(c + "/unibus/control/unibusd")) {
-      setenv("TEST_SRCDIR", c.c_str(), 1);
-      return;
-    }
-  }
-  setenv("TEST_SRCDIR", candidates.back().c_str(), 1);
-}
-
-std::string NatsServerVersion(const std::string& dir) {
-  std::string log = dir + "/version.txt";
-  common::testing::RunToCompletion({broker_auth::testing::NatsServerPath(), "--version"}, log);
-  std::string v(absl::StripAsciiWhitespace(ReadFileOrEmpty(log)));
-  return v.empty() ? "nats-server (version unknown)" : v;
-}
 
 void PrintRule() { std::printf("%s\n", std::string(100, '-').c_str()); }
 
@@ -1186,7 +1101,7 @@ int main(int argc, char** argv) {
     }
   }
   unibus::common::InitSodium();
-  std::string dir = unibus::bench::MakeTempDir();
+  std::string dir = unibus::bench::MakeTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-callout-bench");
   if (dir.empty()) {
     std::fprintf(stderr, "cannot create a temporary directory\n");
     return 1;

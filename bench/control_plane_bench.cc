@@ -39,6 +39,8 @@
 #include <utility>
 #include <vector>
 
+#include "bench/bench_env.h"
+#include "bench/stats.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
@@ -108,12 +110,6 @@ struct RunResult {
   double start_s = 0;
   double end_s = 0;
 };
-
-double Percentile(const std::vector<float>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
-  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
 
 // Fills rate and percentiles from ops, seconds and latencies.
 void Summarize(RunResult& r) {
@@ -200,13 +196,6 @@ void PrintRunTimes(const std::string& name, int threads, const RunResult& r) {
   if (!absl::GetFlag(FLAGS_print_run_times)) return;
   std::fprintf(stderr, "run %-18s %d thr  monotonic %.6f,%.6f\n", name.c_str(), threads,
                r.start_s, r.end_s);
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 // All rounds of one case at one thread count.
@@ -429,21 +418,6 @@ std::vector<int> ParseThreads(const std::string& text) {
   return out;
 }
 
-std::string MakeTempDir() {
-  std::string base = absl::GetFlag(FLAGS_tmpdir);
-  if (base.empty()) {
-    const char* env = std::getenv("TMPDIR");
-    base = env != nullptr && *env != '\0' ? env : "/tmp";
-  }
-  std::string pattern = base + "/unibus-bench-XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) {
-    Die("mkdtemp", absl::InternalError(absl::StrCat("cannot create a directory in ", base)));
-  }
-  return std::string(buf.data());
-}
-
 // ---------------------------------------------------------------------------------------------
 
 int Main() {
@@ -461,7 +435,10 @@ int Main() {
   const int write_ops = std::max(1, absl::GetFlag(FLAGS_write_ops));
   const common::Clock& clock = common::RealClock::Get();
 
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-bench");
+  if (dir.empty()) {
+    Die("mkdtemp", absl::InternalError("cannot create a temporary directory"));
+  }
   std::printf("unibus control-plane bench: gRPC %s, %u hardware threads, absl::Mutex deadlock "
               "detection %s%s\n",
               grpc::Version().c_str(), std::thread::hardware_concurrency(),
