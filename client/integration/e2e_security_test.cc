@@ -91,20 +91,6 @@ v1::FrameBody Body(const std::string& text) {
   return b;
 }
 
-// Client::Connect, retried for a few seconds. Connecting is not what these tests check, and
-// Client::Connect fails now and then with INTERNAL "connect to NATS: Error" (the nkey signer
-// refuses 1 nonce signature in 256, common/nats/nkey_signer.h, and NatsLink::Connect does not
-// retry that attempt).
-absl::StatusOr<std::unique_ptr<Client>> ConnectRetrying(const common::Identity& identity,
-                                                        const ClientOptions& options) {
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (true) {
-    absl::StatusOr<std::unique_ptr<Client>> c = Client::Connect(testing::Copy(identity), options);
-    if (c.ok() || absl::Now() > deadline) return c;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1. A removed member who kept every byte and every key cannot read what is sent after removal.
 
@@ -680,7 +666,7 @@ TEST(E2eSecurityTest, PreviousEpochFramePastTheGraceWindowIsDropped) {
 
   ClientOptions strict_options = testing::OptionsFor(**stack);
   strict_options.epoch_grace = absl::ZeroDuration();
-  absl::StatusOr<std::unique_ptr<Client>> strict = ConnectRetrying(bob->identity, strict_options);
+  absl::StatusOr<std::unique_ptr<Client>> strict = testing::ConnectWhenAllowed(bob->identity, strict_options);
   ASSERT_TRUE(strict.ok()) << strict.status();
   Inbox strict_inbox, lenient_inbox;
   auto strict_sub = (*strict)->Subscribe(room_id, strict_inbox.Options(StartAt::kAll));

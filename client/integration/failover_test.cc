@@ -13,12 +13,7 @@ namespace {
 
 using testing::Inbox;
 using testing::NewPeer;
-
-OutgoingMessage Text(const std::string& text) {
-  OutgoingMessage m;
-  m.body.set_text(text);
-  return m;
-}
+using testing::Text;
 
 // Sends, retrying while the sender's own connection is being rebuilt.
 absl::StatusOr<FrameId> SendSoon(Client& client, const std::string& room, const std::string& text) {
@@ -79,11 +74,8 @@ TEST(FailoverTest, DeadAddressesInTheUrlListsAreSkipped) {
   ClientOptions options = testing::OptionsFor(**stack);
   options.control_urls.insert(options.control_urls.begin(), "127.0.0.1:1");
   options.nats_urls.insert(options.nats_urls.begin(), "nats://127.0.0.1:1");
-  absl::StatusOr<std::unique_ptr<Client>> client;
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  do {  // authd learns of carol a moment after AddUser
-    client = Client::Connect(testing::Copy(carol), options);
-  } while (!client.ok() && absl::Now() < deadline);
+  // authd learns of carol a moment after AddUser.
+  absl::StatusOr<std::unique_ptr<Client>> client = testing::ConnectWhenAllowed(carol, options);
   ASSERT_TRUE(client.ok()) << client.status();
   RoomSettings settings;
   settings.name = "solo";

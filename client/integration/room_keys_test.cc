@@ -18,12 +18,7 @@ namespace {
 
 using testing::Inbox;
 using testing::NewPeer;
-
-OutgoingMessage Text(const std::string& text) {
-  OutgoingMessage m;
-  m.body.set_text(text);
-  return m;
-}
+using testing::Text;
 
 class RoomKeysTest : public ::testing::Test {
  protected:

@@ -18,16 +18,20 @@ common::Identity Copy(const common::Identity& identity) {
   return *common::Identity::FromSeed(identity.seed().view());
 }
 
-absl::StatusOr<std::unique_ptr<Client>> ConnectWhenAllowed(const broker_auth::testing::Stack& stack,
-                                                           const common::Identity& identity,
-                                                           const std::string& state_dir) {
+absl::StatusOr<std::unique_ptr<Client>> ConnectWhenAllowed(const common::Identity& identity,
+                                                           const ClientOptions& options) {
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (true) {
-    absl::StatusOr<std::unique_ptr<Client>> c =
-        Client::Connect(Copy(identity), OptionsFor(stack, state_dir));
+    absl::StatusOr<std::unique_ptr<Client>> c = Client::Connect(Copy(identity), options);
     if (c.ok() || absl::Now() > deadline) return c;
     absl::SleepFor(absl::Milliseconds(50));
   }
+}
+
+absl::StatusOr<std::unique_ptr<Client>> ConnectWhenAllowed(const broker_auth::testing::Stack& stack,
+                                                           const common::Identity& identity,
+                                                           const std::string& state_dir) {
+  return ConnectWhenAllowed(identity, OptionsFor(stack, state_dir));
 }
 
 absl::StatusOr<Peer> NewPeer(const broker_auth::testing::Stack& stack, const std::string& handle,

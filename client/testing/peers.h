@@ -24,6 +24,10 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectWhenAllowed(const broker_auth::te
                                                            const common::Identity& identity,
                                                            const std::string& state_dir = "");
 
+// The same with explicit options.
+absl::StatusOr<std::unique_ptr<Client>> ConnectWhenAllowed(const common::Identity& identity,
+                                                           const ClientOptions& options);
+
 // Adds a fresh identity with `role` to the allowlist and connects it.
 struct Peer {
   common::Identity identity;
