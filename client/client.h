@@ -16,6 +16,8 @@
 #ifndef UNIBUS_CLIENT_CLIENT_H_
 #define UNIBUS_CLIENT_CLIENT_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +28,8 @@
 #include "client/options.h"
 #include "client/subscription.h"
 #include "common/crypto/identity.h"
+#include "absl/strings/string_view.h"
+#include "unibus/v1/frames.pb.h"
 #include "unibus/v1/rooms.pb.h"
 #include "unibus/v1/users.pb.h"
 
@@ -41,6 +45,19 @@ struct RoomSettings {
 struct SendOptions {
   // Rooms with history: return only once JetStream stored the frame (else fire and forget).
   bool wait_for_store = true;
+};
+
+// Progress of a blob transfer: ciphertext bytes moved so far of the total. Called on the calling
+// thread, at most once per chunk.
+using TransferProgress = std::function<void(uint64_t done, uint64_t total)>;
+
+struct BlobOptions {
+  std::string name;          // announced file name (directories are stripped)
+  std::string content_type;  // announced type, e.g. "image/png" (may be empty)
+  TransferProgress progress;
+  // How long PutBlob keeps retrying while the server's in-flight upload budget is used up
+  // (RESOURCE_EXHAUSTED with a retry pushback). Zero: fail at once.
+  absl::Duration busy_retry = absl::Seconds(30);
 };
 
 class Client {
@@ -94,6 +111,27 @@ class Client {
   // NOT_FOUND if the room does not exist or this identity is not a member.
   virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const std::string& room_id,
                                                                   SubscribeOptions options) = 0;
+
+  // ---- Blobs (files and media; encrypted here, the server stores ciphertext only) ----
+  // Encrypts `plaintext` under a fresh key (docs/frames.md §12) and uploads the ciphertext for
+  // the room. Returns the reference to announce in a frame body (address, key, size, name); it
+  // holds the key, so it belongs inside an encrypted frame only. Re-uploading identical bytes is
+  // harmless. The blob is held in memory while it is encrypted and sent.
+  // Errors: NOT_FOUND (room unknown, not a member), OUT_OF_RANGE (over
+  // ClientOptions::max_blob_bytes), RESOURCE_EXHAUSTED (over the server's maximum, or its upload
+  // budget stayed used up for `busy_retry`), UNAVAILABLE, DEADLINE_EXCEEDED.
+  virtual absl::StatusOr<v1::BlobRef> PutBlob(const std::string& room_id,
+                                              absl::string_view plaintext,
+                                              const BlobOptions& options = {}) = 0;
+  // Downloads the blob `ref` names, checks its length and sha256 against the reference before
+  // decrypting anything, decrypts and returns the plaintext (nothing partial is ever returned).
+  // Errors: NOT_FOUND (no such blob in the room, or not a member), INVALID_ARGUMENT (a malformed
+  // reference), OUT_OF_RANGE (ref.size over ClientOptions::max_blob_bytes), DATA_LOSS (the
+  // stored bytes are not the ones announced, or their encryption is broken: truncated, reordered
+  // or duplicated chunks), UNAVAILABLE, DEADLINE_EXCEEDED.
+  virtual absl::StatusOr<std::string> GetBlob(const std::string& room_id,
+                                              const v1::BlobRef& ref,
+                                              TransferProgress progress = {}) = 0;
 };
 
 }  // namespace unibus::client

@@ -2,6 +2,7 @@
 #ifndef UNIBUS_CLIENT_OPTIONS_H_
 #define UNIBUS_CLIENT_OPTIONS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct ClientOptions {
   // False: control plane only (users, rooms, members, keys); Send, Subscribe and Flush then
   // return FAILED_PRECONDITION. For tools that manage rather than talk.
   bool connect_nats = true;
+  // Largest blob (plaintext bytes) PutBlob sends and GetBlob accepts; match the server's
+  // --max_blob_bytes. Blobs are held in memory while they are encrypted or decrypted.
+  uint64_t max_blob_bytes = 16 << 20;
+  // Deadline of one blob transfer: blob_timeout_base plus the time to move its bytes at
+  // blob_min_rate bytes/s.
+  absl::Duration blob_timeout_base = absl::Seconds(10);
+  uint64_t blob_min_rate = 1 << 20;
   // NATS connection name (shows in nats-server's monitoring).
   std::string name = "libunibus";
 };

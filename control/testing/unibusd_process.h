@@ -40,6 +40,9 @@ class UnibusdProcess {
   std::string target() const;
   const std::string& dir() const { return dir_; }
   const std::string& db_path() const { return db_; }
+  // Where the blobs live (unibusd's default --blob_dir: the database path + ".blobs"); a blob is
+  // the file rooms/<room_id>/<address> in it.
+  std::string blob_dir() const { return db_ + ".blobs"; }
   const std::string& ca_pem() const { return ca_pem_; }
   const common::Identity& admin() const { return admin_; }
 
