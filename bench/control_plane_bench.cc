@@ -54,6 +54,7 @@
 #include "common/crypto/cert.h"
 #include "common/crypto/identity.h"
 #include "common/time/clock.h"
+#include "control/blob/disk_blob_store.h"
 #include "control/server/control_server.h"
 #include "control/store/sqlite/sqlite_store.h"
 #include "control/testing/sealed_keys.h"
@@ -471,7 +472,10 @@ int Main() {
   options.tls_key_pem = server_cert.key_pem;
   options.rate_limit_per_second = 1e9;
   options.rate_limit_burst = 1e9;
-  auto server = control::server::ControlServer::Start(options, *std::move(store), clock);
+  auto blobs = control::blob::DiskBlobStore::Open(dir + "/blobs");
+  if (!blobs.ok()) Die("open the blob directory", blobs.status());
+  auto server =
+      control::server::ControlServer::Start(options, *std::move(store), *std::move(blobs), clock);
   if (!server.ok()) Die("start ControlServer", server.status());
   const int control_port = (*server)->port();
 

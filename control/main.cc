@@ -20,6 +20,11 @@ ABSL_FLAG(std::string, cleartext_rooms, "auto",
 ABSL_FLAG(double, rate_limit, 200, "requests per second per identity");
 ABSL_FLAG(double, rate_burst, 400, "burst of requests per identity");
 ABSL_FLAG(int, max_message_bytes, 1 << 20, "largest request or response message");
+ABSL_FLAG(std::string, blob_dir, "", "directory of the blobs (default: the --db path + \".blobs\")");
+ABSL_FLAG(uint64_t, max_blob_bytes, 16 << 20, "largest blob accepted (bytes of ciphertext)");
+ABSL_FLAG(uint64_t, blob_upload_budget_bytes, 64 << 20,
+          "memory all blob uploads together may hold; each holds min(size, 4 MiB) while it runs "
+          "and uploads that do not fit are refused at once (RESOURCE_EXHAUSTED)");
 ABSL_FLAG(std::string, identity, "", "admin init: identity file of the first admin");
 ABSL_FLAG(std::string, handle, "admin", "admin init: handle of the first admin");
 ABSL_FLAG(std::string, out_dir, "", "dev-certs: directory for the CA and server certificate");
@@ -32,6 +37,8 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
   unibusd serve --db=FILE --tls_cert=PEM --tls_key=PEM [--listen=127.0.0.1:7443]
                 [--cleartext_rooms=auto|allow|deny] [--rate_limit=200 --rate_burst=400]
                 [--max_message_bytes=1048576] [--port_file=FILE]
+                [--blob_dir=DIR] [--max_blob_bytes=16777216]
+                [--blob_upload_budget_bytes=67108864]
   unibusd admin init --db=FILE --identity=FILE [--handle=admin]
   unibusd admin add-service --db=FILE --identity=FILE [--handle=authd]
   unibusd dev-certs --out_dir=DIR [--hosts=localhost,127.0.0.1]
@@ -53,6 +60,9 @@ int RunServe() {
   flags.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   flags.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   flags.port_file = absl::GetFlag(FLAGS_port_file);
+  flags.blob_dir = absl::GetFlag(FLAGS_blob_dir);
+  flags.server.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_bytes);
+  flags.server.blob_upload_budget_bytes = absl::GetFlag(FLAGS_blob_upload_budget_bytes);
   flags.server.listen = absl::GetFlag(FLAGS_listen);
   flags.server.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit);
   flags.server.rate_limit_burst = absl::GetFlag(FLAGS_rate_burst);

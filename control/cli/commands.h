@@ -14,6 +14,8 @@ struct ServeFlags {
   std::string db;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Blob directory; empty: `db` + ".blobs".
+  std::string blob_dir;
   // Written with the bound port once the server is listening (for --listen=…:0).
   std::string port_file;
   server::ServerOptions server;

@@ -4,6 +4,7 @@
 #include "common/files/files.h"
 #include "common/process/stop_signals.h"
 #include "common/time/clock.h"
+#include "control/blob/disk_blob_store.h"
 #include "control/cli/commands.h"
 #include "control/store/sqlite/sqlite_store.h"
 
@@ -45,15 +46,29 @@ int Serve(const ServeFlags& flags) {
               << store.status().message() << "\n";
     return 1;
   }
+  std::string blob_dir = flags.blob_dir.empty() ? flags.db + ".blobs" : flags.blob_dir;
+  int orphans = 0;
+  auto blobs = blob::DiskBlobStore::Open(blob_dir, &orphans);
+  if (!blobs.ok()) {
+    std::cerr << "unibusd: cannot use the blob directory " << blob_dir << ": "
+              << blobs.status().message() << "\n";
+    return 1;
+  }
+  if (orphans > 0) {
+    std::cerr << "unibusd: removed " << orphans << " unfinished upload(s) left by an earlier run\n";
+  }
   sigset_t stop_signals = common::BlockStopSignals();
-  auto server = server::ControlServer::Start(options, *std::move(store), clock);
+  auto server =
+      server::ControlServer::Start(options, *std::move(store), *std::move(blobs), clock);
   if (!server.ok()) {
     std::cerr << "unibusd: " << server.status().message() << "\n";
     return 1;
   }
   std::cerr << "unibusd: listening on " << options.listen << " (port " << (*server)->port()
             << ", mutual TLS required, store sqlite, cleartext rooms " << CleartextPolicy(options)
-            << ", posture " << ((*server)->posture().ok() ? "ok" : "NOT OK") << ")\n";
+            << ", posture " << ((*server)->posture().ok() ? "ok" : "NOT OK") << ")\n"
+            << "unibusd: blobs in " << blob_dir << " (at most " << options.max_blob_bytes
+            << " bytes each, upload budget " << options.blob_upload_budget_bytes << " bytes)\n";
   if (!flags.port_file.empty()) {
     absl::Status s = common::WriteFile(flags.port_file, absl::StrCat((*server)->port(), "\n"), 0644);
     if (!s.ok()) std::cerr << "unibusd: " << s.message() << "\n";

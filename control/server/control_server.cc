@@ -4,6 +4,8 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <iostream>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -52,19 +54,33 @@ bool IsLoopbackListen(const std::string& listen) {
 }
 
 ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store,
-                             const common::Clock& clock)
+                             blob::BlobStorePtr blobs, const common::Clock& clock)
     : options_(options),
       store_(std::move(store)),
+      blobs_store_(std::move(blobs)),
+      upload_budget_(options.blob_upload_budget_bytes),
       limiter_(options.rate_limit_per_second, options.rate_limit_burst, clock),
       auth_(*store_, limiter_) {
   bool loopback = IsLoopbackListen(options.listen);
   allow_cleartext_ = options.cleartext_rooms == CleartextRooms::kAllow ||
                      (options.cleartext_rooms == CleartextRooms::kAuto && loopback);
   users_ = std::make_unique<service::UserServiceImpl>(*store_, auth_, notifier_, clock);
-  rooms_ = std::make_unique<service::RoomServiceImpl>(
-      *store_, auth_, notifier_, clock, service::RoomServiceOptions{allow_cleartext_});
+  service::RoomServiceOptions room_options;
+  room_options.allow_cleartext_rooms = allow_cleartext_;
+  room_options.on_room_deleted = [this](const std::string& room_id) {
+    // The room is gone, so its blobs are unreachable already; this only frees the space.
+    if (absl::Status s = blobs_store_->DeleteRoom(room_id); !s.ok()) {
+      std::cerr << "unibusd: blob store: cannot remove a deleted room's blobs: " << s.message()
+                << "\n";
+    }
+  };
+  rooms_ = std::make_unique<service::RoomServiceImpl>(*store_, auth_, notifier_, clock,
+                                                      std::move(room_options));
   broker_ = std::make_unique<service::BrokerServiceImpl>(*store_, auth_, notifier_);
-  blobs_ = std::make_unique<service::BlobServiceImpl>(auth_);
+  service::BlobServiceOptions blob_options;
+  blob_options.max_blob_bytes = options.max_blob_bytes;
+  blobs_ = std::make_unique<service::BlobServiceImpl>(*store_, auth_, *blobs_store_,
+                                                      upload_budget_, blob_options);
   health_ = std::make_unique<HealthServiceImpl>([this] { return posture(); });
 }
 
@@ -72,15 +88,20 @@ ControlServer::~ControlServer() { Shutdown(absl::ZeroDuration()); }
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions& options,
                                                                     store::StorePtr store,
+                                                                    blob::BlobStorePtr blobs,
                                                                     const common::Clock& clock) {
   if (options.tls_cert_pem.empty() || options.tls_key_pem.empty()) {
     return absl::InvalidArgumentError("a TLS certificate and key are required");
   }
   if (absl::Status s = ValidateListen(options.listen); !s.ok()) return s;
+  if (blobs == nullptr) return absl::InvalidArgumentError("a blob store is required");
+  if (options.max_blob_bytes == 0 || options.blob_upload_budget_bytes == 0) {
+    return absl::InvalidArgumentError("the blob size limit and upload budget must be positive");
+  }
   if (options.rate_limit_per_second <= 0 || options.rate_limit_burst < 1) {
     return absl::InvalidArgumentError("rate limits must be positive");
   }
-  std::unique_ptr<ControlServer> self(new ControlServer(options, std::move(store), clock));
+  std::unique_ptr<ControlServer> self(new ControlServer(options, std::move(store), std::move(blobs), clock));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::SslServerCredentialsOptions tls(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);

@@ -15,6 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
+#include "control/blob/blob_store.h"
+#include "control/blob/upload_budget.h"
 #include "control/server/health_service.h"
 #include "control/service/authenticator.h"
 #include "control/service/blob_service.h"
@@ -42,14 +44,20 @@ struct ServerOptions {
   int max_message_bytes = 1 << 20;
   // Name of the store backend, for the health posture.
   std::string store_backend = "sqlite";
+  // Largest blob (ciphertext bytes) PutBlob accepts.
+  uint64_t max_blob_bytes = 16 << 20;
+  // Bytes all uploads together may hold in memory; each holds min(size, 4 MiB) while it runs
+  // (see blob_service.h). Over it, new uploads are refused at once with RESOURCE_EXHAUSTED.
+  uint64_t blob_upload_budget_bytes = 64 << 20;
 };
 
 class ControlServer {
  public:
-  // Takes ownership of the store. INVALID_ARGUMENT on bad options (missing TLS material, bad
+  // Takes ownership of the stores. INVALID_ARGUMENT on bad options (missing TLS material, bad
   // listen address), UNAVAILABLE if the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<ControlServer>> Start(const ServerOptions& options,
                                                               store::StorePtr store,
+                                                              blob::BlobStorePtr blobs,
                                                               const common::Clock& clock);
   ~ControlServer();
 
@@ -62,10 +70,13 @@ class ControlServer {
   void Shutdown(absl::Duration grace = absl::Seconds(2));
 
  private:
-  ControlServer(const ServerOptions& options, store::StorePtr store, const common::Clock& clock);
+  ControlServer(const ServerOptions& options, store::StorePtr store, blob::BlobStorePtr blobs,
+                const common::Clock& clock);
 
   const ServerOptions options_;
   store::StorePtr store_;
+  blob::BlobStorePtr blobs_store_;
+  blob::UploadBudget upload_budget_;
   service::RateLimiter limiter_;
   service::Authenticator auth_;
   service::ChangeNotifier notifier_;

@@ -1,29 +1,187 @@
 #include "control/service/blob_service.h"
 
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/sha256.h"
+#include "control/model/validation.h"
 #include "control/service/call.h"
 
 namespace unibus::control::service {
+namespace {
 
-grpc::Status BlobServiceImpl::NotYet(grpc::ServerContext* context) {
-  return AuthorizedCall(auth_, context, kPeerRoles, [](const v1::User&) {
-    return absl::UnimplementedError("blob storage is not available on this server yet");
-  });
+constexpr char kRetryAfterTrailer[] = "unibus-retry-after-ms";
+
+absl::Status BlobNotFound() { return absl::NotFoundError("blob not found"); }
+
+absl::Status ValidateAddress(absl::string_view address) {
+  bool ok = address.size() == 64;
+  for (char c : address) ok = ok && (absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'));
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        "address must be the sha256 of the blob as 64 lowercase hex characters");
+  }
+  return absl::OkStatus();
+}
+
+// Storage failures are logged here and reach the caller without their details.
+absl::Status StorageError(const absl::Status& status) {
+  std::cerr << "unibusd: blob store: " << status.message() << "\n";
+  if (absl::IsResourceExhausted(status)) {
+    return absl::ResourceExhaustedError("the server has no space left for blobs");
+  }
+  return absl::InternalError("blob storage failed");
+}
+
+void FillInfo(absl::string_view room_id, absl::string_view address, const blob::BlobMeta& meta,
+              v1::BlobInfo* info) {
+  info->set_room_id(std::string(room_id));
+  info->set_address(std::string(address));
+  info->set_size(meta.size);
+  info->set_created_at_ms(meta.created_at_ms);
+}
+
+}  // namespace
+
+absl::Status BlobServiceImpl::CheckMember(absl::string_view room_id, const v1::User& caller) {
+  if (absl::Status s = model::ValidateRoomId(room_id); !s.ok()) return s;
+  absl::StatusOr<v1::Member> member = store_.GetMember(room_id, caller.sign_pub());
+  if (absl::IsNotFound(member.status())) return absl::NotFoundError("room not found");
+  return member.status();
 }
 
 grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
-                                      grpc::ServerReader<v1::PutBlobRequest>*,
-                                      v1::PutBlobResponse*) {
-  return NotYet(context);
+                                      grpc::ServerReader<v1::PutBlobRequest>* reader,
+                                      v1::PutBlobResponse* response) {
+  return AuthorizedCall(auth_, context, kPeerRoles, [&](const v1::User& caller) -> absl::Status {
+    v1::PutBlobRequest first;
+    if (!reader->Read(&first)) {
+      if (context->IsCancelled()) return absl::CancelledError("the upload was cancelled");
+      return absl::InvalidArgumentError("an upload starts with a header");
+    }
+    if (!first.has_header()) return absl::InvalidArgumentError("an upload starts with a header");
+    const v1::PutBlobHeader& header = first.header();
+    if (absl::Status s = ValidateAddress(header.address()); !s.ok()) return s;
+    if (absl::Status s = CheckMember(header.room_id(), caller); !s.ok()) return s;
+    if (header.size() > options_.max_blob_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "a blob of ", header.size(), " bytes is over this server's maximum of ",
+          options_.max_blob_bytes, " bytes"));
+    }
+    std::optional<blob::UploadBudget::Lease> lease =
+        budget_.TryAcquire(std::min<uint64_t>(header.size(), options_.upload_reservation_bytes));
+    if (!lease.has_value()) {
+      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
+      return absl::ResourceExhaustedError(
+          "the server is receiving as many uploads as it can hold; retry shortly");
+    }
+    return ReceiveUpload(context, reader, header, response);
+  });
 }
 
-grpc::Status BlobServiceImpl::GetBlob(grpc::ServerContext* context, const v1::GetBlobRequest*,
-                                      grpc::ServerWriter<v1::GetBlobResponse>*) {
-  return NotYet(context);
+absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
+                                            grpc::ServerReader<v1::PutBlobRequest>* reader,
+                                            const v1::PutBlobHeader& header,
+                                            v1::PutBlobResponse* response) {
+  // Bytes already stored are hashed but not written again.
+  absl::StatusOr<blob::BlobMeta> existing = blobs_.Stat(header.room_id(), header.address());
+  if (!existing.ok() && !absl::IsNotFound(existing.status())) {
+    return StorageError(existing.status());
+  }
+  bool already_stored = existing.ok() && existing->size == header.size();
+  std::unique_ptr<blob::BlobWriter> writer;
+  if (!already_stored) {
+    absl::StatusOr<std::unique_ptr<blob::BlobWriter>> created =
+        blobs_.Create(header.room_id(), header.address());
+    if (!created.ok()) return StorageError(created.status());
+    writer = *std::move(created);
+  }
+
+  common::Sha256 hasher;
+  uint64_t received = 0;
+  v1::PutBlobRequest request;
+  while (reader->Read(&request)) {
+    if (!request.has_chunk()) {
+      return absl::InvalidArgumentError("an upload has one header, then only chunks");
+    }
+    const std::string& chunk = request.chunk();
+    received += chunk.size();
+    if (received > header.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the upload carries more bytes than the ", header.size(), " its header declared"));
+    }
+    hasher.Update(chunk);
+    if (writer != nullptr) {
+      if (absl::Status s = writer->Append(chunk); !s.ok()) return StorageError(s);
+    }
+  }
+  if (context->IsCancelled()) return absl::CancelledError("the upload was cancelled");
+  if (received != header.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("the upload carries ", received,
+                                                   " bytes, its header declared ", header.size()));
+  }
+  if (hasher.FinishHex() != header.address()) {
+    return absl::InvalidArgumentError("the sha256 of the uploaded bytes is not the address");
+  }
+  bool created = false;
+  if (writer != nullptr) {
+    absl::StatusOr<bool> committed = writer->Commit();
+    if (!committed.ok()) return StorageError(committed.status());
+    created = *committed;
+  }
+  absl::StatusOr<blob::BlobMeta> meta = blobs_.Stat(header.room_id(), header.address());
+  if (!meta.ok()) return StorageError(meta.status());
+  FillInfo(header.room_id(), header.address(), *meta, response->mutable_info());
+  response->set_created(created);
+  return absl::OkStatus();
 }
 
-grpc::Status BlobServiceImpl::StatBlob(grpc::ServerContext* context, const v1::StatBlobRequest*,
-                                       v1::StatBlobResponse*) {
-  return NotYet(context);
+grpc::Status BlobServiceImpl::GetBlob(grpc::ServerContext* context,
+                                      const v1::GetBlobRequest* request,
+                                      grpc::ServerWriter<v1::GetBlobResponse>* writer) {
+  return AuthorizedCall(auth_, context, kPeerRoles, [&](const v1::User& caller) -> absl::Status {
+    if (absl::Status s = ValidateAddress(request->address()); !s.ok()) return s;
+    if (absl::Status s = CheckMember(request->room_id(), caller); !s.ok()) return s;
+    absl::StatusOr<std::unique_ptr<blob::BlobReader>> reader =
+        blobs_.Open(request->room_id(), request->address());
+    if (absl::IsNotFound(reader.status())) return BlobNotFound();
+    if (!reader.ok()) return StorageError(reader.status());
+
+    v1::GetBlobResponse response;
+    FillInfo(request->room_id(), request->address(), (*reader)->meta(), response.mutable_info());
+    if (!writer->Write(response)) return absl::CancelledError("the download was cancelled");
+    uint64_t sent = 0;
+    while (true) {
+      std::string* chunk = response.mutable_chunk();
+      if (absl::Status s = (*reader)->Read(options_.download_chunk_bytes, chunk); !s.ok()) {
+        return StorageError(s);
+      }
+      if (chunk->empty()) break;
+      sent += chunk->size();
+      if (!writer->Write(response)) return absl::CancelledError("the download was cancelled");
+    }
+    if (sent != (*reader)->meta().size) {
+      return StorageError(absl::DataLossError("a blob changed size while it was read"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status BlobServiceImpl::StatBlob(grpc::ServerContext* context,
+                                       const v1::StatBlobRequest* request,
+                                       v1::StatBlobResponse* response) {
+  return AuthorizedCall(auth_, context, kPeerRoles, [&](const v1::User& caller) -> absl::Status {
+    if (absl::Status s = ValidateAddress(request->address()); !s.ok()) return s;
+    if (absl::Status s = CheckMember(request->room_id(), caller); !s.ok()) return s;
+    absl::StatusOr<blob::BlobMeta> meta = blobs_.Stat(request->room_id(), request->address());
+    if (absl::IsNotFound(meta.status())) return BlobNotFound();
+    if (!meta.ok()) return StorageError(meta.status());
+    FillInfo(request->room_id(), request->address(), *meta, response->mutable_info());
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace unibus::control::service

@@ -1,16 +1,44 @@
-// unibus.v1.BlobService. The API is designed (blobs.proto); the storage behind it is not built
-// yet, so every call is authenticated like any other and then answered UNIMPLEMENTED.
+// unibus.v1.BlobService (blobs.proto): encrypted blobs of a room, streamed in chunks.
+//
+// Uploads are hashed (sha256) while they stream and written to the BlobStore as they arrive; the
+// blob becomes visible only when the byte count and the hash match the header (else
+// INVALID_ARGUMENT and nothing is kept). A declared size over max_blob_bytes is refused before
+// any byte is read. Each upload holds min(size, upload_reservation_bytes) of the global
+// UploadBudget while it runs; when that does not fit the call is refused at once with
+// RESOURCE_EXHAUSTED and the trailer `unibus-retry-after-ms`, so server memory stays bounded by
+// the budget whatever the number of clients.
+//
+// Downloads stream from the store; the server does not re-hash them: receivers check the
+// address (it is authenticated inside their end-to-end encrypted frame).
 #ifndef UNIBUS_CONTROL_SERVICE_BLOB_SERVICE_H_
 #define UNIBUS_CONTROL_SERVICE_BLOB_SERVICE_H_
 
+#include <cstdint>
+
+#include "control/blob/blob_store.h"
+#include "control/blob/upload_budget.h"
 #include "control/service/authenticator.h"
+#include "control/store/store.h"
 #include "unibus/v1/blobs.grpc.pb.h"
 
 namespace unibus::control::service {
 
+struct BlobServiceOptions {
+  uint64_t max_blob_bytes = 16 << 20;
+  // Budget held by one upload: what it can hold in memory at once (gRPC's receive window, the
+  // chunk being parsed and the chunk being written).
+  uint64_t upload_reservation_bytes = 4 << 20;
+  // Chunk size of downloads.
+  size_t download_chunk_bytes = 512 << 10;
+  // Suggested pause before retrying an upload refused for lack of budget.
+  int retry_after_ms = 250;
+};
+
 class BlobServiceImpl final : public v1::BlobService::Service {
  public:
-  explicit BlobServiceImpl(Authenticator& auth) : auth_(auth) {}
+  BlobServiceImpl(store::Store& store, Authenticator& auth, blob::BlobStore& blobs,
+                  blob::UploadBudget& budget, BlobServiceOptions options)
+      : store_(store), auth_(auth), blobs_(blobs), budget_(budget), options_(options) {}
 
   grpc::Status PutBlob(grpc::ServerContext* context, grpc::ServerReader<v1::PutBlobRequest>* reader,
                        v1::PutBlobResponse* response) override;
@@ -20,8 +48,17 @@ class BlobServiceImpl final : public v1::BlobService::Service {
                         v1::StatBlobResponse* response) override;
 
  private:
-  grpc::Status NotYet(grpc::ServerContext* context);
+  // OK if `caller` is a member of the room; NOT_FOUND otherwise (also for unknown rooms).
+  absl::Status CheckMember(absl::string_view room_id, const v1::User& caller);
+  absl::Status ReceiveUpload(grpc::ServerContext* context,
+                             grpc::ServerReader<v1::PutBlobRequest>* reader,
+                             const v1::PutBlobHeader& header, v1::PutBlobResponse* response);
+
+  store::Store& store_;
   Authenticator& auth_;
+  blob::BlobStore& blobs_;
+  blob::UploadBudget& budget_;
+  const BlobServiceOptions options_;
 };
 
 }  // namespace unibus::control::service

@@ -324,7 +324,9 @@ grpc::Status RoomServiceImpl::DeleteRoom(grpc::ServerContext* context,
     }
     absl::Status s = store_.DeleteRoom(request->room_id());
     if (absl::IsNotFound(s)) return RoomNotFound();
-    if (s.ok()) notifier_.Notify();
+    if (!s.ok()) return s;
+    notifier_.Notify();
+    if (options_.on_room_deleted) options_.on_room_deleted(request->room_id());
     return s;
   });
 }

@@ -5,6 +5,7 @@
 #ifndef UNIBUS_CONTROL_SERVICE_ROOM_SERVICE_H_
 #define UNIBUS_CONTROL_SERVICE_ROOM_SERVICE_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,19 @@ namespace unibus::control::service {
 struct RoomServiceOptions {
   // Whether rooms without end-to-end encryption may be created on this node.
   bool allow_cleartext_rooms = false;
+  // Called after a room was deleted (e.g. to free its blobs). Optional.
+  std::function<void(const std::string& room_id)> on_room_deleted;
 };
 
 class RoomServiceImpl final : public v1::RoomService::Service {
  public:
   RoomServiceImpl(store::Store& store, Authenticator& auth, ChangeNotifier& notifier,
                   const common::Clock& clock, RoomServiceOptions options)
-      : store_(store), auth_(auth), notifier_(notifier), clock_(clock), options_(options) {}
+      : store_(store),
+        auth_(auth),
+        notifier_(notifier),
+        clock_(clock),
+        options_(std::move(options)) {}
 
   grpc::Status CreateRoom(grpc::ServerContext* context, const v1::CreateRoomRequest* request,
                           v1::CreateRoomResponse* response) override;

@@ -84,6 +84,8 @@ absl::Status UnibusdProcess::Launch() {
 
 void UnibusdProcess::Stop() { process_.Stop(); }
 
+void UnibusdProcess::Crash() { process_.Kill(); }
+
 absl::Status UnibusdProcess::Restart() {
   Stop();
   return Launch();

@@ -35,6 +35,10 @@ class UnibusdProcess {
   // Stops the process (SIGTERM) and starts it again on the same database and port.
   absl::Status Restart();
   void Stop();
+  // SIGKILL: a crash, with no chance to clean up.
+  void Crash();
+  pid_t pid() const { return process_.pid(); }
+  std::string LogTail() const { return process_.LogTail(); }
 
   int port() const { return port_; }
   std::string target() const;

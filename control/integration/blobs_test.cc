@@ -1,0 +1,500 @@
+// BlobService on a real unibusd with its disk store: the hash and size checks, the size cap,
+// membership, cancelled and crashed uploads, and the global in-flight upload budget. Raw gRPC,
+// so every byte and every code the server sends is visible.
+#include <dirent.h>
+#include <grpcpp/client_context.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/crypto/identity.h"
+#include "common/crypto/sha256.h"
+#include "control/testing/rpc.h"
+#include "control/testing/unibusd_process.h"
+#include "gtest/gtest.h"
+#include "unibus/v1/blobs.grpc.pb.h"
+#include "unibus/v1/rooms.grpc.pb.h"
+
+namespace unibus::control {
+namespace {
+
+using common::Identity;
+using common::Sha256Hex;
+using testing::Call;
+using testing::CodeOf;
+using testing::UnibusdProcess;
+
+constexpr size_t kChunk = 512 << 10;
+constexpr uint64_t kMiB = 1 << 20;
+
+std::string Pattern(size_t n, int seed) {
+  std::string s(n, '\0');
+  uint32_t x = 2654435761u * static_cast<uint32_t>(seed + 1);
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1103515245u + 12345u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+std::vector<std::string> Entries(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    closedir(d);
+  }
+  return names;
+}
+
+// Waits (bounded) for a condition the server reaches asynchronously, e.g. after a cancel.
+bool Eventually(const std::function<bool()>& condition) {
+  for (absl::Time end = absl::Now() + absl::Seconds(20); absl::Now() < end;) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return condition();
+}
+
+struct Peer {
+  Identity id;
+  std::unique_ptr<v1::RoomService::Stub> rooms;
+  std::unique_ptr<v1::BlobService::Stub> blobs;
+};
+
+// One upload driven step by step, so a test can hold it open, cancel it or lie in it.
+class Upload {
+ public:
+  explicit Upload(v1::BlobService::Stub& stub) {
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    writer_ = stub.PutBlob(&context_, &response_);
+  }
+  bool Header(const std::string& room_id, const std::string& address, uint64_t size) {
+    v1::PutBlobRequest request;
+    request.mutable_header()->set_room_id(room_id);
+    request.mutable_header()->set_address(address);
+    request.mutable_header()->set_size(size);
+    return writer_->Write(request);
+  }
+  bool Chunks(absl::string_view bytes) {
+    for (size_t at = 0; at < bytes.size(); at += kChunk) {
+      v1::PutBlobRequest request;
+      request.set_chunk(std::string(bytes.substr(at, kChunk)));
+      if (!writer_->Write(request)) return false;
+    }
+    return true;
+  }
+  grpc::Status Finish() {
+    writer_->WritesDone();
+    return writer_->Finish();
+  }
+  // Waits for the server's answer without ending the request stream.
+  grpc::Status FinishWithoutWritesDone() { return writer_->Finish(); }
+  void Cancel() { context_.TryCancel(); }
+  std::string Trailer(const std::string& key) const {
+    auto trailers = context_.GetServerTrailingMetadata();
+    auto it = trailers.find(key);
+    return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
+  }
+  const v1::PutBlobResponse& response() const { return response_; }
+
+ private:
+  grpc::ClientContext context_;
+  v1::PutBlobResponse response_;
+  std::unique_ptr<grpc::ClientWriter<v1::PutBlobRequest>> writer_;
+};
+
+class BlobsTest : public ::testing::Test {
+ protected:
+  void StartServer(std::vector<std::string> flags) {
+    server_ = UnibusdProcess::Start(testing::NewTempDir("blobs"), std::move(flags)).value();
+  }
+  void SetUp() override { StartServer({"--max_blob_bytes=3145728"}); }  // 3 MiB
+
+  Peer NewPeer(const std::string& handle) {
+    Peer p{Identity::Generate(), nullptr, nullptr};
+    EXPECT_TRUE(server_->AddUser(p.id, v1::ROLE_MEMBER, handle).ok());
+    auto channel = server_->ChannelFor(p.id);
+    p.rooms = v1::RoomService::NewStub(channel);
+    p.blobs = v1::BlobService::NewStub(channel);
+    return p;
+  }
+
+  // A cleartext room (allowed on a loopback listener): blobs do not care what the frames are.
+  std::string NewRoom(const Peer& owner) {
+    v1::CreateRoomRequest request;
+    request.set_name("files");
+    request.set_encrypted(false);
+    v1::CreateRoomResponse response;
+    grpc::Status s = Call(*owner.rooms, &v1::RoomService::Stub::CreateRoom, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.room().room_id();
+  }
+
+  void AddMember(const Peer& owner, const std::string& room_id, const Peer& who) {
+    v1::AddMemberRequest request;
+    request.set_room_id(room_id);
+    request.set_sign_pub(who.id.sign_pub_hex());
+    request.set_role(v1::ROOM_ROLE_MEMBER);
+    ASSERT_EQ(CodeOf(*owner.rooms, &v1::RoomService::Stub::AddMember, request),
+              grpc::StatusCode::OK);
+  }
+
+  grpc::Status Put(const Peer& p, const std::string& room_id, const std::string& bytes,
+                   v1::PutBlobResponse* response = nullptr) {
+    Upload upload(*p.blobs);
+    upload.Header(room_id, Sha256Hex(bytes), bytes.size());
+    upload.Chunks(bytes);
+    grpc::Status s = upload.Finish();
+    if (response != nullptr) *response = upload.response();
+    return s;
+  }
+
+  grpc::Status Get(const Peer& p, const std::string& room_id, const std::string& address,
+                   std::string* bytes, v1::BlobInfo* info = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::GetBlobRequest request;
+    request.set_room_id(room_id);
+    request.set_address(address);
+    auto reader = p.blobs->GetBlob(&context, request);
+    v1::GetBlobResponse part;
+    bytes->clear();
+    bool first = true;
+    while (reader->Read(&part)) {
+      if (first) {
+        EXPECT_TRUE(part.has_info());
+        if (info != nullptr) *info = part.info();
+        first = false;
+      } else {
+        EXPECT_TRUE(part.has_chunk());
+        *bytes += part.chunk();
+      }
+    }
+    return reader->Finish();
+  }
+
+  grpc::StatusCode StatCode(const Peer& p, const std::string& room_id,
+                            const std::string& address) {
+    v1::StatBlobRequest request;
+    request.set_room_id(room_id);
+    request.set_address(address);
+    return CodeOf(*p.blobs, &v1::BlobService::Stub::StatBlob, request);
+  }
+
+  std::string TmpDir() const { return server_->blob_dir() + "/tmp"; }
+  std::string BlobPath(const std::string& room_id, const std::string& address) const {
+    return absl::StrCat(server_->blob_dir(), "/rooms/", room_id, "/", address);
+  }
+  // Nothing of any upload is on disk: no partial file, no blob of the room.
+  bool NothingStored(const std::string& room_id) const {
+    return Entries(TmpDir()).empty() &&
+           Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room_id)).empty();
+  }
+
+  std::unique_ptr<UnibusdProcess> server_;
+};
+
+TEST_F(BlobsTest, PutStatGetRoundTripAndIdempotentReupload) {
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::string bytes = Pattern(kChunk * 2 + 12345, 1);
+  std::string address = Sha256Hex(bytes);
+
+  v1::PutBlobResponse put;
+  grpc::Status s = Put(alice, room, bytes, &put);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(put.created());
+  EXPECT_EQ(put.info().address(), address);
+  EXPECT_EQ(put.info().room_id(), room);
+  EXPECT_EQ(put.info().size(), bytes.size());
+  EXPECT_GT(put.info().created_at_ms(), 0);
+  EXPECT_EQ(StatCode(bob, room, address), grpc::StatusCode::OK);
+
+  std::string got;
+  v1::BlobInfo info;
+  s = Get(bob, room, address, &got, &info);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(got, bytes);
+  EXPECT_EQ(info.size(), bytes.size());
+
+  // The same bytes again, by another member: accepted, nothing changes.
+  s = Put(bob, room, bytes, &put);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(put.created());
+  EXPECT_EQ(Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+  EXPECT_TRUE(Entries(TmpDir()).empty());
+
+  // An empty blob is a blob too.
+  ASSERT_TRUE(Put(alice, room, "").ok());
+  ASSERT_TRUE(Get(bob, room, Sha256Hex(""), &got).ok());
+  EXPECT_EQ(got, "");
+}
+
+TEST_F(BlobsTest, HashMismatchIsInvalidArgumentAndStoresNothing) {
+  Peer alice = NewPeer("alice");
+  std::string room = NewRoom(alice);
+  std::string bytes = Pattern(kChunk + 7, 2);
+  std::string claimed = Sha256Hex(Pattern(kChunk + 7, 3));  // the address of other bytes
+  Upload upload(*alice.blobs);
+  upload.Header(room, claimed, bytes.size());
+  upload.Chunks(bytes);
+  grpc::Status s = upload.Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(StatCode(alice, room, claimed), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bytes)), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
+
+  // One flipped bit in the last chunk, with the original's address.
+  std::string flipped = bytes;
+  flipped.back() ^= 1;
+  Upload second(*alice.blobs);
+  second.Header(room, Sha256Hex(bytes), bytes.size());
+  second.Chunks(flipped);
+  EXPECT_EQ(second.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bytes)), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
+}
+
+TEST_F(BlobsTest, ByteCountDifferentFromTheHeaderIsInvalidArgument) {
+  Peer alice = NewPeer("alice");
+  std::string room = NewRoom(alice);
+  std::string bytes = Pattern(1000, 4);
+  for (uint64_t declared : {999u, 1001u}) {
+    Upload upload(*alice.blobs);
+    upload.Header(room, Sha256Hex(bytes), declared);
+    upload.Chunks(bytes);
+    grpc::Status s = upload.Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << declared;
+  }
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bytes)), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
+}
+
+TEST_F(BlobsTest, MalformedUploadsAreInvalidArgument) {
+  Peer alice = NewPeer("alice");
+  std::string room = NewRoom(alice);
+  {  // a chunk first
+    Upload upload(*alice.blobs);
+    upload.Chunks("data");
+    EXPECT_EQ(upload.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {  // nothing at all
+    Upload upload(*alice.blobs);
+    EXPECT_EQ(upload.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {  // a second header
+    Upload upload(*alice.blobs);
+    upload.Header(room, Sha256Hex("x"), 1);
+    upload.Header(room, Sha256Hex("x"), 1);
+    EXPECT_EQ(upload.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  for (const std::string& address :
+       {std::string("abc"), std::string(64, 'A'), std::string("../") + std::string(61, 'a')}) {
+    Upload upload(*alice.blobs);
+    upload.Header(room, address, 1);
+    upload.Chunks("x");
+    EXPECT_EQ(upload.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT) << address;
+  }
+  std::string got;
+  EXPECT_EQ(Get(alice, "../../etc", Sha256Hex("x"), &got).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
+}
+
+TEST_F(BlobsTest, ExactlyTheCapIsAcceptedOneByteOverIsRefusedBeforeAnyByte) {
+  Peer alice = NewPeer("alice");
+  std::string room = NewRoom(alice);
+  const uint64_t cap = 3 * kMiB;
+  std::string at_cap = Pattern(cap, 5);
+  v1::PutBlobResponse put;
+  grpc::Status s = Put(alice, room, at_cap, &put);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(put.info().size(), cap);
+
+  // Only the header is sent and the request stream stays open: the answer must come from the
+  // header alone (a server that waited for the bytes would run into the deadline instead).
+  std::string over = Pattern(cap + 1, 6);
+  Upload upload(*alice.blobs);
+  ASSERT_TRUE(upload.Header(room, Sha256Hex(over), over.size()));
+  s = upload.FinishWithoutWritesDone();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(upload.Trailer("unibus-retry-after-ms"), "");  // too big is final: no retry hint
+
+  // Declaring the cap and sending one byte more is caught at that byte.
+  Upload liar(*alice.blobs);
+  liar.Header(room, Sha256Hex(over), cap);
+  liar.Chunks(over);
+  EXPECT_EQ(liar.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(over)), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(Eventually([&] { return Entries(TmpDir()).empty(); }));
+}
+
+TEST_F(BlobsTest, OnlyMembersOfTheBlobsRoomMayPutStatOrGetIt) {
+  Peer alice = NewPeer("alice");
+  Peer mallory = NewPeer("mallory");
+  std::string room = NewRoom(alice);
+  std::string mallorys_room = NewRoom(mallory);
+  std::string bytes = Pattern(5000, 7);
+  std::string address = Sha256Hex(bytes);
+  ASSERT_TRUE(Put(alice, room, bytes).ok());
+
+  // Attack: a non-member who learned the room id and the address.
+  std::string got;
+  EXPECT_EQ(Get(mallory, room, address, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(got.empty());
+  EXPECT_EQ(StatCode(mallory, room, address), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Put(mallory, room, Pattern(10, 8)).error_code(), grpc::StatusCode::NOT_FOUND);
+  // ... or asking through a room it is a member of: blobs belong to the room they were put in.
+  EXPECT_EQ(Get(mallory, mallorys_room, address, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(StatCode(mallory, mallorys_room, address), grpc::StatusCode::NOT_FOUND);
+  // Unknown rooms look the same as rooms one is not in.
+  EXPECT_EQ(StatCode(alice, std::string(32, '0'), address), grpc::StatusCode::NOT_FOUND);
+  // Not on the allowlist at all.
+  Identity stranger = Identity::Generate();
+  auto stranger_blobs = v1::BlobService::NewStub(server_->ChannelFor(stranger));
+  v1::StatBlobRequest stat;
+  stat.set_room_id(room);
+  stat.set_address(address);
+  EXPECT_EQ(CodeOf(*stranger_blobs, &v1::BlobService::Stub::StatBlob, stat),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+}
+
+TEST_F(BlobsTest, DeletingTheRoomRemovesItsBlobs) {
+  Peer alice = NewPeer("alice");
+  std::string room = NewRoom(alice);
+  std::string bytes = Pattern(100, 9);
+  ASSERT_TRUE(Put(alice, room, bytes).ok());
+  ASSERT_EQ(Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+  v1::DeleteRoomRequest request;
+  request.set_room_id(room);
+  ASSERT_EQ(CodeOf(*alice.rooms, &v1::RoomService::Stub::DeleteRoom, request),
+            grpc::StatusCode::OK);
+  EXPECT_TRUE(Entries(absl::StrCat(server_->blob_dir(), "/rooms")).empty());
+}
+
+TEST_F(BlobsTest, CancelledUploadLeavesNothing) {
+  Peer alice = NewPeer("alice");
+  std::string room = NewRoom(alice);
+  std::string bytes = Pattern(3 * kMiB, 10);
+  Upload upload(*alice.blobs);
+  upload.Header(room, Sha256Hex(bytes), bytes.size());
+  upload.Chunks(absl::string_view(bytes).substr(0, 2 * kMiB));
+  // The partial upload is on disk, in tmp/ only.
+  ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 1; }));
+  upload.Cancel();
+  EXPECT_EQ(upload.FinishWithoutWritesDone().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bytes)), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(BlobsTest, UploadCutByACrashIsRemovedAtStartUp) {
+  Peer alice = NewPeer("alice");
+  std::string room = NewRoom(alice);
+  std::string bytes = Pattern(3 * kMiB, 11);
+  {
+    Upload upload(*alice.blobs);
+    upload.Header(room, Sha256Hex(bytes), bytes.size());
+    upload.Chunks(absl::string_view(bytes).substr(0, 2 * kMiB));
+    ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 1; }));
+    server_->Crash();
+    EXPECT_FALSE(upload.Finish().ok());
+  }
+  EXPECT_EQ(Entries(TmpDir()).size(), 1u);  // what the crash left
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_TRUE(NothingStored(room));
+  EXPECT_NE(server_->LogTail().find("removed 1 unfinished upload"), std::string::npos)
+      << server_->LogTail();
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bytes)), grpc::StatusCode::NOT_FOUND);
+  // And the store works as before.
+  ASSERT_TRUE(Put(alice, room, bytes).ok());
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bytes)), grpc::StatusCode::OK);
+}
+
+// Budget 8 MiB, uploads of at least 4 MiB hold 4 MiB each: two fit at once.
+class BlobBudgetTest : public BlobsTest {
+ protected:
+  void SetUp() override {
+    StartServer({"--max_blob_bytes=16777216", "--blob_upload_budget_bytes=8388608"});
+  }
+
+  // Starts an upload of `bytes` and sends all but the last chunk, holding it open.
+  std::unique_ptr<Upload> Hold(const Peer& p, const std::string& room, const std::string& bytes) {
+    auto upload = std::make_unique<Upload>(*p.blobs);
+    upload->Header(room, Sha256Hex(bytes), bytes.size());
+    upload->Chunks(absl::string_view(bytes).substr(0, kChunk));
+    return upload;
+  }
+};
+
+TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack) {
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  Peer carol = NewPeer("carol");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  AddMember(alice, room, carol);
+  std::string c = Pattern(5 * kMiB, 14);
+  for (int round = 0; round < 2; ++round) {
+    // New bytes each round: bytes already stored are not written to tmp/ again.
+    std::string a = Pattern(5 * kMiB, 20 + round), b = Pattern(5 * kMiB, 30 + round);
+    std::unique_ptr<Upload> first = Hold(alice, room, a);
+    std::unique_ptr<Upload> second = Hold(bob, room, b);
+    // Both hold their share once their first chunk reached the disk.
+    ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 2; })) << round;
+
+    // A third identity, while the two are open: refused without waiting for them.
+    Upload third(*carol.blobs);
+    ASSERT_TRUE(third.Header(room, Sha256Hex(c), c.size()));
+    grpc::Status s = third.FinishWithoutWritesDone();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    EXPECT_EQ(third.Trailer("unibus-retry-after-ms"), "250");
+    // A small upload needs only its own size, which does not fit either.
+    EXPECT_EQ(Put(carol, room, "tiny").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+    if (round == 0) {
+      // End the two differently: one completes, one is cancelled.
+      ASSERT_TRUE(first->Chunks(absl::string_view(a).substr(kChunk)));
+      ASSERT_TRUE(first->Finish().ok());
+      second->Cancel();
+      second->FinishWithoutWritesDone();
+    } else {
+      // A hash mismatch and a completed upload.
+      std::string tampered = b;
+      tampered[kChunk + 1] ^= 1;
+      ASSERT_TRUE(second->Chunks(absl::string_view(tampered).substr(kChunk)));
+      EXPECT_EQ(second->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      ASSERT_TRUE(first->Chunks(absl::string_view(a).substr(kChunk)));
+      ASSERT_TRUE(first->Finish().ok());
+    }
+    // Every share came back: after a bounded wait, two full uploads fit again (the next round),
+    // and a small one fits right now.
+    EXPECT_TRUE(Eventually([&] { return Entries(TmpDir()).empty(); }));
+    EXPECT_TRUE(Eventually([&] { return Put(carol, room, "tiny").ok(); }));
+  }
+  // Finally both budget shares are free at the same time.
+  std::string d = Pattern(5 * kMiB, 15);
+  std::unique_ptr<Upload> x = Hold(alice, room, d);
+  std::unique_ptr<Upload> y = Hold(bob, room, c);
+  ASSERT_TRUE(x->Chunks(absl::string_view(d).substr(kChunk)));
+  ASSERT_TRUE(y->Chunks(absl::string_view(c).substr(kChunk)));
+  EXPECT_TRUE(x->Finish().ok());
+  EXPECT_TRUE(y->Finish().ok());
+}
+
+}  // namespace
+}  // namespace unibus::control
