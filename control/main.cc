@@ -23,8 +23,9 @@ ABSL_FLAG(int, max_message_bytes, 1 << 20, "largest request or response message"
 ABSL_FLAG(std::string, blob_dir, "", "directory of the blobs (default: the --db path + \".blobs\")");
 ABSL_FLAG(uint64_t, max_blob_bytes, 16 << 20, "largest blob accepted (bytes of ciphertext)");
 ABSL_FLAG(uint64_t, blob_upload_budget_bytes, 64 << 20,
-          "memory all blob uploads together may hold; each holds min(size, 4 MiB) while it runs "
-          "and uploads that do not fit are refused at once (RESOURCE_EXHAUSTED)");
+          "memory all blob uploads together may hold; each holds min(size, 256 KiB + 2 x "
+          "max_message_bytes) while it runs and uploads that do not fit are refused at once "
+          "(RESOURCE_EXHAUSTED)");
 ABSL_FLAG(std::string, identity, "", "admin init: identity file of the first admin");
 ABSL_FLAG(std::string, handle, "admin", "admin init: handle of the first admin");
 ABSL_FLAG(std::string, out_dir, "", "dev-certs: directory for the CA and server certificate");

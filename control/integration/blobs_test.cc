@@ -425,11 +425,12 @@ TEST_F(BlobsTest, UploadCutByACrashIsRemovedAtStartUp) {
   EXPECT_EQ(StatCode(alice, room, Sha256Hex(bytes)), grpc::StatusCode::OK);
 }
 
-// Budget 8 MiB, uploads of at least 4 MiB hold 4 MiB each: two fit at once.
+// Budget 5 MiB; uploads of at least 2.25 MiB (the 256 KiB stream window plus twice the 1 MiB
+// message limit) hold 2.25 MiB each: two fit at once, and 0.5 MiB is left.
 class BlobBudgetTest : public BlobsTest {
  protected:
   void SetUp() override {
-    StartServer({"--max_blob_bytes=16777216", "--blob_upload_budget_bytes=8388608"});
+    StartServer({"--max_blob_bytes=16777216", "--blob_upload_budget_bytes=5242880"});
   }
 
   // Starts an upload of `bytes` and sends all but the last chunk, holding it open.
@@ -463,8 +464,10 @@ TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack)
     grpc::Status s = third.FinishWithoutWritesDone();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
     EXPECT_EQ(third.Trailer("unibus-retry-after-ms"), "250");
-    // A small upload needs only its own size, which does not fit either.
-    EXPECT_EQ(Put(carol, room, "tiny").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    // A small upload needs only its own size: what is left holds it, but not a 1 MiB one.
+    EXPECT_TRUE(Put(carol, room, Pattern(1000, 40 + round)).ok());
+    EXPECT_EQ(Put(carol, room, Pattern(kMiB, 50 + round)).error_code(),
+              grpc::StatusCode::RESOURCE_EXHAUSTED);
 
     if (round == 0) {
       // End the two differently: one completes, one is cancelled.
@@ -484,7 +487,7 @@ TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack)
     // Every share came back: after a bounded wait, two full uploads fit again (the next round),
     // and a small one fits right now.
     EXPECT_TRUE(Eventually([&] { return Entries(TmpDir()).empty(); }));
-    EXPECT_TRUE(Eventually([&] { return Put(carol, room, "tiny").ok(); }));
+    EXPECT_TRUE(Eventually([&] { return Put(carol, room, Pattern(kMiB, 60 + round)).ok(); }));
   }
   // Finally both budget shares are free at the same time.
   std::string d = Pattern(5 * kMiB, 15);

@@ -19,6 +19,7 @@ constexpr int kMinClientPingIntervalMs = 10'000;
 constexpr int kMaxPingStrikes = 2;
 constexpr int kMaxConnectionIdleMs = 30 * 60'000;
 constexpr int kMaxConcurrentStreams = 100;
+constexpr int kStreamWindowBytes = 256 << 10;
 
 void ApplyTransportLimits(grpc::ServerBuilder& builder, int max_message_bytes) {
   builder.SetMaxReceiveMessageSize(max_message_bytes);
@@ -31,6 +32,11 @@ void ApplyTransportLimits(grpc::ServerBuilder& builder, int max_message_bytes) {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, kMaxPingStrikes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kMaxConnectionIdleMs);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams);
+  // A fixed receive window per stream. With BDP probing gRPC grows it to several MiB per
+  // stream, and 40 concurrent uploads then held over 400 MiB in the server
+  // (control/integration/blob_memory_test); fixed, the upload budget bounds what uploads hold.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kStreamWindowBytes);
 }
 
 // host:port with a port in 0..65535 (gRPC would silently wrap larger numbers).
@@ -79,6 +85,10 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
   broker_ = std::make_unique<service::BrokerServiceImpl>(*store_, auth_, notifier_);
   service::BlobServiceOptions blob_options;
   blob_options.max_blob_bytes = options.max_blob_bytes;
+  // What one upload can hold in memory at once: its stream's receive window, plus the chunk
+  // being parsed and its parsed copy (each at most one message).
+  blob_options.upload_reservation_bytes =
+      kStreamWindowBytes + 2 * static_cast<uint64_t>(options.max_message_bytes);
   blobs_ = std::make_unique<service::BlobServiceImpl>(*store_, auth_, *blobs_store_,
                                                       upload_budget_, blob_options);
   health_ = std::make_unique<HealthServiceImpl>([this] { return posture(); });

@@ -46,8 +46,9 @@ struct ServerOptions {
   std::string store_backend = "sqlite";
   // Largest blob (ciphertext bytes) PutBlob accepts.
   uint64_t max_blob_bytes = 16 << 20;
-  // Bytes all uploads together may hold in memory; each holds min(size, 4 MiB) while it runs
-  // (see blob_service.h). Over it, new uploads are refused at once with RESOURCE_EXHAUSTED.
+  // Bytes all uploads together may hold in memory; each holds min(size, 256 KiB + 2 ×
+  // max_message_bytes) while it runs (2.25 MiB by default; see blob_service.h). Over it, new
+  // uploads are refused at once with RESOURCE_EXHAUSTED.
   uint64_t blob_upload_budget_bytes = 64 << 20;
 };
 

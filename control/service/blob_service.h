@@ -26,7 +26,7 @@ namespace unibus::control::service {
 struct BlobServiceOptions {
   uint64_t max_blob_bytes = 16 << 20;
   // Budget held by one upload: what it can hold in memory at once (gRPC's receive window, the
-  // chunk being parsed and the chunk being written).
+  // chunk being parsed and its parsed copy); set by the server from its transport settings.
   uint64_t upload_reservation_bytes = 4 << 20;
   // Chunk size of downloads.
   size_t download_chunk_bytes = 512 << 10;
