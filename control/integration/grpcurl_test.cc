@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/cert.h"
+#include "common/crypto/sha256.h"
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
 
@@ -94,6 +96,48 @@ TEST_F(GrpcurlTest, AdminCallsWorkAndErrorsCarryTheirCodes) {
   Result bad = call(R"({"signPub":"xyz","kexPub":"","handle":"x","role":"ROLE_MEMBER"})",
                     "unibus.v1.UserService/AddUser");
   EXPECT_TRUE(absl::StrContains(bad.output, "InvalidArgument")) << bad.output;
+}
+
+TEST_F(GrpcurlTest, BlobsStreamBothWaysFromAnotherLanguage) {
+  // grpcurl (Go) as the client of both streaming calls: PutBlob reads a header and a chunk as a
+  // stream of JSON messages, GetBlob prints the info and the chunk.
+  auto server = testing::UnibusdProcess::Start(testing::NewTempDir("grpcurl-blob")).value();
+  std::string certs = CertFlags(*server, server->admin());
+  auto call = [&](const std::string& data, const std::string& method) {
+    return Run(absl::StrCat(grpcurl_, " -max-time 20 -cacert ", server->dir(), "/tls/ca.pem ",
+                            certs, " -d ", Quote(data), " ", server->target(), " ", method,
+                            " 2>&1"));
+  };
+  Result room = call(R"({"name":"files","encrypted":false})", "unibus.v1.RoomService/CreateRoom");
+  ASSERT_EQ(room.exit_code, 0) << room.output;
+  size_t at = room.output.find("\"room_id\": \"");  // grpcurl prints the .proto's names
+  ASSERT_NE(at, std::string::npos) << room.output;
+  std::string room_id = room.output.substr(at + 12, 32);
+
+  const std::string bytes = "ciphertext from another language";
+  const std::string address = common::Sha256Hex(bytes);
+  std::string put = absl::StrCat(R"({"header":{"roomId":")", room_id, R"(","address":")", address,
+                                 R"(","size":")", bytes.size(), R"("}} {"chunk":")",
+                                 absl::Base64Escape(bytes), R"("})");
+  Result stored = call(put, "unibus.v1.BlobService/PutBlob");
+  ASSERT_EQ(stored.exit_code, 0) << stored.output;
+  EXPECT_TRUE(absl::StrContains(stored.output, "\"created\": true")) << stored.output;
+
+  std::string ref = absl::StrCat(R"({"roomId":")", room_id, R"(","address":")", address, R"("})");
+  Result got = call(ref, "unibus.v1.BlobService/GetBlob");
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_TRUE(absl::StrContains(got.output, absl::Base64Escape(bytes))) << got.output;
+  Result stat = call(ref, "unibus.v1.BlobService/StatBlob");
+  ASSERT_EQ(stat.exit_code, 0) << stat.output;
+  EXPECT_TRUE(absl::StrContains(stat.output, absl::StrCat("\"size\": \"", bytes.size())))
+      << stat.output;
+
+  // A wrong address is refused with its code, and nothing is stored under it.
+  std::string wrong = put;
+  wrong.replace(wrong.find(address), 64, common::Sha256Hex("other bytes"));
+  Result refused = call(wrong, "unibus.v1.BlobService/PutBlob");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(refused.output, "InvalidArgument")) << refused.output;
 }
 
 TEST_F(GrpcurlTest, UnknownIdentityIsUnauthenticated) {
