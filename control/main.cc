@@ -8,6 +8,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "control/cli/commands.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7443", "host:port to serve on (port 0: any free port)");
@@ -26,6 +27,9 @@ ABSL_FLAG(uint64_t, blob_upload_budget_bytes, 64 << 20,
           "memory all blob uploads together may hold; each holds min(size, 256 KiB + 2 x "
           "max_message_bytes) while it runs and uploads that do not fit are refused at once "
           "(RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int, blob_uploads_per_identity, 4, "blob uploads one identity may run at once");
+ABSL_FLAG(absl::Duration, blob_upload_idle_timeout, absl::Seconds(30),
+          "cancel an upload that receives nothing for this long (frees its budget)");
 ABSL_FLAG(std::string, identity, "", "admin init: identity file of the first admin");
 ABSL_FLAG(std::string, handle, "admin", "admin init: handle of the first admin");
 ABSL_FLAG(std::string, out_dir, "", "dev-certs: directory for the CA and server certificate");
@@ -39,7 +43,8 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
                 [--cleartext_rooms=auto|allow|deny] [--rate_limit=200 --rate_burst=400]
                 [--max_message_bytes=1048576] [--port_file=FILE]
                 [--blob_dir=DIR] [--max_blob_bytes=16777216]
-                [--blob_upload_budget_bytes=67108864]
+                [--blob_upload_budget_bytes=67108864] [--blob_uploads_per_identity=4]
+                [--blob_upload_idle_timeout=30s]
   unibusd admin init --db=FILE --identity=FILE [--handle=admin]
   unibusd admin add-service --db=FILE --identity=FILE [--handle=authd]
   unibusd dev-certs --out_dir=DIR [--hosts=localhost,127.0.0.1]
@@ -64,6 +69,8 @@ int RunServe() {
   flags.blob_dir = absl::GetFlag(FLAGS_blob_dir);
   flags.server.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_bytes);
   flags.server.blob_upload_budget_bytes = absl::GetFlag(FLAGS_blob_upload_budget_bytes);
+  flags.server.blob_uploads_per_identity = absl::GetFlag(FLAGS_blob_uploads_per_identity);
+  flags.server.blob_upload_idle_timeout = absl::GetFlag(FLAGS_blob_upload_idle_timeout);
   flags.server.listen = absl::GetFlag(FLAGS_listen);
   flags.server.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit);
   flags.server.rate_limit_burst = absl::GetFlag(FLAGS_rate_burst);

@@ -499,5 +499,56 @@ TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack)
   EXPECT_TRUE(y->Finish().ok());
 }
 
+TEST_F(BlobsTest, OneIdentityRunsAtMostFourUploadsAtOnce) {
+  // Attack: one member opens uploads until the budget is gone for everyone.
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::vector<std::unique_ptr<Upload>> held;
+  for (int i = 0; i < 4; ++i) {
+    std::string bytes = Pattern(kMiB, 70 + i);
+    held.push_back(std::make_unique<Upload>(*alice.blobs));
+    held.back()->Header(room, Sha256Hex(bytes), bytes.size());
+    held.back()->Chunks(absl::string_view(bytes).substr(0, kChunk));
+  }
+  ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 4; }));
+  std::string fifth = Pattern(1000, 80);
+  Upload refused(*alice.blobs);
+  refused.Header(room, Sha256Hex(fifth), fifth.size());
+  grpc::Status s = refused.FinishWithoutWritesDone();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(refused.Trailer("unibus-retry-after-ms"), "250");
+  EXPECT_TRUE(Put(bob, room, fifth).ok());  // others are not affected
+  held.pop_back();                          // cancelled by the client going away
+  EXPECT_TRUE(Eventually([&] { return Put(alice, room, Pattern(1000, 81)).ok(); }));
+}
+
+// One large upload fills the budget; uploads idle for a second are cancelled.
+class BlobIdleTest : public BlobsTest {
+ protected:
+  void SetUp() override {
+    StartServer({"--blob_upload_budget_bytes=2359296", "--blob_upload_idle_timeout=1s"});
+  }
+};
+
+TEST_F(BlobIdleTest, StalledUploadIsCancelledAndFreesTheBudget) {
+  // Attack: a slow client sends a header and one chunk, then nothing, to sit on the budget.
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::string bytes = Pattern(3 * kMiB, 90);
+  Upload stalled(*alice.blobs);
+  stalled.Header(room, Sha256Hex(bytes), bytes.size());
+  stalled.Chunks(absl::string_view(bytes).substr(0, kChunk));
+  ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 1; }));
+  EXPECT_EQ(Put(bob, room, Pattern(kMiB, 91)).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  EXPECT_EQ(stalled.FinishWithoutWritesDone().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
+  EXPECT_TRUE(Eventually([&] { return Put(bob, room, Pattern(kMiB, 92)).ok(); }));
+}
+
 }  // namespace
 }  // namespace unibus::control

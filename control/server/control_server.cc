@@ -65,6 +65,9 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
       store_(std::move(store)),
       blobs_store_(std::move(blobs)),
       upload_budget_(options.blob_upload_budget_bytes),
+      upload_guard_(blob::UploadGuard::Options{options.blob_uploads_per_identity,
+                                               options.blob_upload_idle_timeout,
+                                               absl::Seconds(1)}),
       limiter_(options.rate_limit_per_second, options.rate_limit_burst, clock),
       auth_(*store_, limiter_) {
   bool loopback = IsLoopbackListen(options.listen);
@@ -90,7 +93,7 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
   blob_options.upload_reservation_bytes =
       kStreamWindowBytes + 2 * static_cast<uint64_t>(options.max_message_bytes);
   blobs_ = std::make_unique<service::BlobServiceImpl>(*store_, auth_, *blobs_store_,
-                                                      upload_budget_, blob_options);
+                                                      upload_budget_, upload_guard_, blob_options);
   health_ = std::make_unique<HealthServiceImpl>([this] { return posture(); });
 }
 
@@ -105,8 +108,12 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   }
   if (absl::Status s = ValidateListen(options.listen); !s.ok()) return s;
   if (blobs == nullptr) return absl::InvalidArgumentError("a blob store is required");
-  if (options.max_blob_bytes == 0 || options.blob_upload_budget_bytes == 0) {
-    return absl::InvalidArgumentError("the blob size limit and upload budget must be positive");
+  if (options.max_blob_bytes == 0 || options.blob_upload_budget_bytes == 0 ||
+      options.blob_uploads_per_identity < 1 ||
+      options.blob_upload_idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "the blob size limit, upload budget, uploads per identity and idle timeout must be "
+        "positive");
   }
   if (options.rate_limit_per_second <= 0 || options.rate_limit_burst < 1) {
     return absl::InvalidArgumentError("rate limits must be positive");

@@ -17,6 +17,7 @@
 #include "common/time/clock.h"
 #include "control/blob/blob_store.h"
 #include "control/blob/upload_budget.h"
+#include "control/blob/upload_guard.h"
 #include "control/server/health_service.h"
 #include "control/service/authenticator.h"
 #include "control/service/blob_service.h"
@@ -50,6 +51,10 @@ struct ServerOptions {
   // max_message_bytes) while it runs (2.25 MiB by default; see blob_service.h). Over it, new
   // uploads are refused at once with RESOURCE_EXHAUSTED.
   uint64_t blob_upload_budget_bytes = 64 << 20;
+  // Uploads one identity may run at once; an upload that receives nothing for the idle timeout
+  // is cancelled (frees its share of the budget).
+  int blob_uploads_per_identity = 4;
+  absl::Duration blob_upload_idle_timeout = absl::Seconds(30);
 };
 
 class ControlServer {
@@ -78,6 +83,7 @@ class ControlServer {
   store::StorePtr store_;
   blob::BlobStorePtr blobs_store_;
   blob::UploadBudget upload_budget_;
+  blob::UploadGuard upload_guard_;
   service::RateLimiter limiter_;
   service::Authenticator auth_;
   service::ChangeNotifier notifier_;

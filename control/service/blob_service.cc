@@ -71,6 +71,13 @@ grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
           "a blob of ", header.size(), " bytes is over this server's maximum of ",
           options_.max_blob_bytes, " bytes"));
     }
+    std::optional<blob::UploadGuard::Ticket> ticket =
+        guard_.Admit(caller.sign_pub(), [context] { context->TryCancel(); });
+    if (!ticket.has_value()) {
+      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
+      return absl::ResourceExhaustedError(
+          "this identity has as many uploads running as it may; retry when one is done");
+    }
     std::optional<blob::UploadBudget::Lease> lease =
         budget_.TryAcquire(std::min<uint64_t>(header.size(), options_.upload_reservation_bytes));
     if (!lease.has_value()) {
@@ -78,13 +85,14 @@ grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
       return absl::ResourceExhaustedError(
           "the server is receiving as many uploads as it can hold; retry shortly");
     }
-    return ReceiveUpload(context, reader, header, response);
+    return ReceiveUpload(context, reader, header, *ticket, response);
   });
 }
 
 absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::PutBlobRequest>* reader,
                                             const v1::PutBlobHeader& header,
+                                            blob::UploadGuard::Ticket& ticket,
                                             v1::PutBlobResponse* response) {
   // Bytes already stored are hashed but not written again.
   absl::StatusOr<blob::BlobMeta> existing = blobs_.Stat(header.room_id(), header.address());
@@ -104,6 +112,7 @@ absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
   uint64_t received = 0;
   v1::PutBlobRequest request;
   while (reader->Read(&request)) {
+    ticket.Touch();
     if (!request.has_chunk()) {
       return absl::InvalidArgumentError("an upload has one header, then only chunks");
     }
@@ -118,7 +127,9 @@ absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
       if (absl::Status s = writer->Append(chunk); !s.ok()) return StorageError(s);
     }
   }
-  if (context->IsCancelled()) return absl::CancelledError("the upload was cancelled");
+  if (context->IsCancelled()) {
+    return absl::CancelledError("the upload was cancelled (by the client, or idle too long)");
+  }
   if (received != header.size()) {
     return absl::InvalidArgumentError(absl::StrCat("the upload carries ", received,
                                                    " bytes, its header declared ", header.size()));

@@ -6,7 +6,8 @@
 // any byte is read. Each upload holds min(size, upload_reservation_bytes) of the global
 // UploadBudget while it runs; when that does not fit the call is refused at once with
 // RESOURCE_EXHAUSTED and the trailer `unibus-retry-after-ms`, so server memory stays bounded by
-// the budget whatever the number of clients.
+// the budget whatever the number of clients. One identity runs at most a few uploads at once, and
+// an upload that stalls is cancelled (UploadGuard), so nobody can sit on the budget.
 //
 // Downloads stream from the store; the server does not re-hash them: receivers check the
 // address (it is authenticated inside their end-to-end encrypted frame).
@@ -17,6 +18,7 @@
 
 #include "control/blob/blob_store.h"
 #include "control/blob/upload_budget.h"
+#include "control/blob/upload_guard.h"
 #include "control/service/authenticator.h"
 #include "control/store/store.h"
 #include "unibus/v1/blobs.grpc.pb.h"
@@ -37,8 +39,14 @@ struct BlobServiceOptions {
 class BlobServiceImpl final : public v1::BlobService::Service {
  public:
   BlobServiceImpl(store::Store& store, Authenticator& auth, blob::BlobStore& blobs,
-                  blob::UploadBudget& budget, BlobServiceOptions options)
-      : store_(store), auth_(auth), blobs_(blobs), budget_(budget), options_(options) {}
+                  blob::UploadBudget& budget, blob::UploadGuard& guard,
+                  BlobServiceOptions options)
+      : store_(store),
+        auth_(auth),
+        blobs_(blobs),
+        budget_(budget),
+        guard_(guard),
+        options_(options) {}
 
   grpc::Status PutBlob(grpc::ServerContext* context, grpc::ServerReader<v1::PutBlobRequest>* reader,
                        v1::PutBlobResponse* response) override;
@@ -52,12 +60,14 @@ class BlobServiceImpl final : public v1::BlobService::Service {
   absl::Status CheckMember(absl::string_view room_id, const v1::User& caller);
   absl::Status ReceiveUpload(grpc::ServerContext* context,
                              grpc::ServerReader<v1::PutBlobRequest>* reader,
-                             const v1::PutBlobHeader& header, v1::PutBlobResponse* response);
+                             const v1::PutBlobHeader& header, blob::UploadGuard::Ticket& ticket,
+                             v1::PutBlobResponse* response);
 
   store::Store& store_;
   Authenticator& auth_;
   blob::BlobStore& blobs_;
   blob::UploadBudget& budget_;
+  blob::UploadGuard& guard_;
   const BlobServiceOptions options_;
 };
 
