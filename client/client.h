@@ -29,6 +29,7 @@
 #include "client/subscription.h"
 #include "common/crypto/identity.h"
 #include "absl/strings/string_view.h"
+#include "client/blob_limits.h"
 #include "unibus/v1/frames.pb.h"
 #include "unibus/v1/rooms.pb.h"
 #include "unibus/v1/users.pb.h"
@@ -117,8 +118,8 @@ class Client {
   // the room. Returns the reference to announce in a frame body (address, key, size, name); it
   // holds the key, so it belongs inside an encrypted frame only. Re-uploading identical bytes is
   // harmless. The blob is held in memory while it is encrypted and sent.
-  // Errors: NOT_FOUND (room unknown, not a member), OUT_OF_RANGE (over
-  // ClientOptions::max_blob_bytes), RESOURCE_EXHAUSTED (over the server's maximum, or its upload
+  // Errors: NOT_FOUND (room unknown, not a member), OUT_OF_RANGE (its ciphertext would be over
+  // ClientOptions::max_blob_bytes; see blob_limits.h), RESOURCE_EXHAUSTED (over the server's maximum, or its upload
   // budget stayed used up for `busy_retry`), UNAVAILABLE, DEADLINE_EXCEEDED.
   virtual absl::StatusOr<v1::BlobRef> PutBlob(const std::string& room_id,
                                               absl::string_view plaintext,
@@ -126,7 +127,7 @@ class Client {
   // Downloads the blob `ref` names, checks its length and sha256 against the reference before
   // decrypting anything, decrypts and returns the plaintext (nothing partial is ever returned).
   // Errors: NOT_FOUND (no such blob in the room, or not a member), INVALID_ARGUMENT (a malformed
-  // reference), OUT_OF_RANGE (ref.size over ClientOptions::max_blob_bytes), DATA_LOSS (the
+  // reference), OUT_OF_RANGE (ref.size encrypts to more than ClientOptions::max_blob_bytes), DATA_LOSS (the
   // stored bytes are not the ones announced, or their encryption is broken: truncated, reordered
   // or duplicated chunks), UNAVAILABLE, DEADLINE_EXCEEDED.
   virtual absl::StatusOr<std::string> GetBlob(const std::string& room_id,

@@ -38,8 +38,9 @@ struct ClientOptions {
   // False: control plane only (users, rooms, members, keys); Send, Subscribe and Flush then
   // return FAILED_PRECONDITION. For tools that manage rather than talk.
   bool connect_nats = true;
-  // Largest blob (plaintext bytes) PutBlob sends and GetBlob accepts; match the server's
-  // --max_blob_bytes. Blobs are held in memory while they are encrypted or decrypted.
+  // Largest blob PutBlob sends and GetBlob accepts, in bytes of ciphertext like the server's
+  // --max_blob_bytes (match it); the largest file is LargestBlobPlaintext(max_blob_bytes), 8.6 KiB
+  // less (client/blob_limits.h). Blobs are held in memory while they are encrypted or decrypted.
   uint64_t max_blob_bytes = 16 << 20;
   // Deadline of one blob transfer: blob_timeout_base plus the time to move its bytes at
   // blob_min_rate bytes/s.

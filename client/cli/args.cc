@@ -23,11 +23,16 @@ absl::StatusOr<ParsedArgs> ParsedArgs::Parse(const std::vector<std::string>& arg
       parsed.positional_.push_back(arg);
       continue;
     }
-    if (!absl::StartsWith(arg, "--")) {
+    std::string name;
+    if (absl::StartsWith(arg, "--")) {
+      name = arg.substr(2);
+    } else if (auto alias = spec.short_flags.find(arg[1]);
+               arg.size() == 2 && alias != spec.short_flags.end()) {
+      name = alias->second;
+    } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag ", arg, " (flags are spelled --name)"));
     }
-    std::string name = arg.substr(2);
     std::optional<std::string> value;
     if (size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);

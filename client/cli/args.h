@@ -1,5 +1,6 @@
 // A small command-line parser for `unibus` subcommands: GNU-style long flags and positional
-// arguments, e.g. `--out PATH`, `--out=PATH`, `--json`, `--` (ends flags).
+// arguments, e.g. `--out PATH`, `--out=PATH`, `--json`, `--` (ends flags). A command may also
+// declare one-letter aliases (`-o PATH` for `--out PATH`); "-" alone is a positional argument.
 //
 // Each subcommand declares the flags it accepts; anything else is a usage error, so a typo never
 // silently falls back to a default. `-h` and `--help` are always accepted (as flag "help").
@@ -22,6 +23,7 @@ namespace unibus::client::cli {
 struct FlagSpec {
   std::set<std::string> value_flags;  // names without "--", each takes one value
   std::set<std::string> bool_flags;   // names without "--", take no value
+  std::map<char, std::string> short_flags = {};  // 'o' → "out": `-o X` means `--out X`
 };
 
 class ParsedArgs {

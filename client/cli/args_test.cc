@@ -44,6 +44,20 @@ TEST(ParsedArgsTest, RejectsUnknownFlag) {
   EXPECT_FALSE(ParsedArgs::Parse({"-o", "x"}, kSpec).ok());
 }
 
+TEST(ParsedArgsTest, ShortAliasesStandForTheirLongFlag) {
+  FlagSpec spec = kSpec;
+  spec.short_flags = {{'o', "out"}};
+  absl::StatusOr<ParsedArgs> args = ParsedArgs::Parse({"-o", "-", "x"}, spec);
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->Value("out"), "-");
+  EXPECT_EQ(args->positional(), std::vector<std::string>{"x"});
+  // The alias and the long flag are one flag; other letters and bundles stay unknown.
+  EXPECT_FALSE(ParsedArgs::Parse({"-o", "a", "--out", "b"}, spec).ok());
+  EXPECT_FALSE(ParsedArgs::Parse({"-x", "a"}, spec).ok());
+  EXPECT_FALSE(ParsedArgs::Parse({"-oa"}, spec).ok());
+  EXPECT_FALSE(ParsedArgs::Parse({"-o"}, spec).ok());
+}
+
 TEST(ParsedArgsTest, RejectsValueFlagWithoutValue) {
   absl::StatusOr<ParsedArgs> args = ParsedArgs::Parse({"--out"}, kSpec);
   EXPECT_EQ(args.status().code(), absl::StatusCode::kInvalidArgument);

@@ -38,25 +38,75 @@ bool WriteAll(int fd, absl::string_view data) {
   return true;
 }
 
-}  // namespace
-
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode) {
-  std::string tmp_template = absl::StrCat(path, ".tmp-XXXXXX");
-  std::vector<char> tmp(tmp_template.begin(), tmp_template.end());
-  tmp.push_back('\0');
-  int fd = mkstemp(tmp.data());  // mode 0600
-  if (fd < 0) return ErrnoError(errno, "write", path);
+// A temporary file from `tmp_template` (ending in XXXXXX, rewritten in place) holding `content`
+// with `mode`, fsync'ed. On error it is removed.
+absl::Status WriteTemporary(std::vector<char>* tmp_template, absl::string_view content,
+                            mode_t mode, absl::string_view path_for_errors) {
+  int fd = mkstemp(tmp_template->data());  // mode 0600
+  if (fd < 0) return ErrnoError(errno, "write", path_for_errors);
   bool ok = fchmod(fd, mode) == 0 && WriteAll(fd, content) && fsync(fd) == 0;
   int err = errno;
   if (close(fd) != 0 && ok) {
     ok = false;
     err = errno;
   }
-  if (ok && rename(tmp.data(), path.c_str()) != 0) {
-    ok = false;
-    err = errno;
-  }
   if (!ok) {
+    unlink(tmp_template->data());
+    return ErrnoError(err, "write", path_for_errors);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<char> Template(absl::string_view prefix) {
+  std::string s = absl::StrCat(prefix, "XXXXXX");
+  std::vector<char> chars(s.begin(), s.end());
+  chars.push_back('\0');
+  return chars;
+}
+
+std::string Join(const std::string& dir, absl::string_view name) {
+  if (dir.empty()) return std::string(name);
+  return absl::StrCat(dir, dir.back() == '/' ? "" : "/", name);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> WriteNewFileAtomically(const std::string& dir,
+                                                   const std::function<std::string(int)>& name,
+                                                   absl::string_view content, mode_t mode,
+                                                   int max_names) {
+  const std::string first = Join(dir, name(0));
+  std::vector<char> tmp = Template(Join(dir, ".unibus-partial-"));
+  if (absl::Status written = WriteTemporary(&tmp, content, mode, first); !written.ok()) {
+    return written;
+  }
+  for (int n = 0; n < max_names; ++n) {
+    std::string path = n == 0 ? first : Join(dir, name(n));
+    // link() never replaces an existing file (rename() would).
+    if (link(tmp.data(), path.c_str()) == 0) {
+      unlink(tmp.data());
+      return path;
+    }
+    if (errno != EEXIST) {
+      int err = errno;
+      unlink(tmp.data());
+      return ErrnoError(err, "write", path);
+    }
+  }
+  unlink(tmp.data());
+  return absl::AlreadyExistsError(
+      max_names == 1 ? absl::StrCat(first, " already exists (it was left as it is)")
+                     : absl::StrCat(first, " and ", max_names - 1,
+                                    " numbered alternatives already exist"));
+}
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode) {
+  std::vector<char> tmp = Template(absl::StrCat(path, ".tmp-"));
+  if (absl::Status written = WriteTemporary(&tmp, content, mode, path); !written.ok()) {
+    return written;
+  }
+  if (rename(tmp.data(), path.c_str()) != 0) {
+    int err = errno;
     unlink(tmp.data());
     return ErrnoError(err, "write", path);
   }

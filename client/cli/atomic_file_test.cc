@@ -69,6 +69,54 @@ TEST(WriteFileAtomicallyTest, LeavesNoTemporaryFileBehind) {
   EXPECT_EQ(CountEntries(dir), 2);
 }
 
+// Entries other than "." and "..", hidden ones included.
+int CountAllEntries(const std::string& dir) {
+  int n = 0;
+  DIR* d = opendir(dir.c_str());
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    n += name != "." && name != "..";
+  }
+  closedir(d);
+  return n;
+}
+
+std::string Numbered(int n) { return n == 0 ? "f.txt" : "f (" + std::to_string(n) + ").txt"; }
+
+TEST(WriteNewFileAtomicallyTest, TakesTheFirstFreeNameAndNeverReplaces) {
+  std::string dir = TempPath("new_files");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  absl::StatusOr<std::string> first = WriteNewFileAtomically(dir, &Numbered, "one", 0600);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, dir + "/f.txt");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/f (1).txt", "in the way", 0644).ok());
+  absl::StatusOr<std::string> second = WriteNewFileAtomically(dir + "/", &Numbered, "two", 0640);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, dir + "/f (2).txt");
+  EXPECT_EQ(ReadFile(dir + "/f.txt"), "one");
+  EXPECT_EQ(ReadFile(dir + "/f (1).txt"), "in the way");
+  EXPECT_EQ(ReadFile(dir + "/f (2).txt"), "two");
+  EXPECT_EQ(Mode(dir + "/f (2).txt"), 0640u);
+  EXPECT_EQ(CountAllEntries(dir), 3);  // no temporary file left
+}
+
+TEST(WriteNewFileAtomicallyTest, AllNamesTakenIsAlreadyExistsAndLeavesNothing) {
+  std::string dir = TempPath("taken");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/f.txt", "mine", 0600).ok());
+  absl::StatusOr<std::string> r = WriteNewFileAtomically(dir, &Numbered, "theirs", 0600, 1);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(r.status().message().find(dir + "/f.txt"), std::string::npos);
+  EXPECT_EQ(ReadFile(dir + "/f.txt"), "mine");
+  EXPECT_EQ(CountAllEntries(dir), 1);
+}
+
+TEST(WriteNewFileAtomicallyTest, MissingDirectoryIsNotFound) {
+  absl::StatusOr<std::string> r =
+      WriteNewFileAtomically(TempPath("absent_dir"), &Numbered, "x", 0600);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST(MakeDirectoriesTest, CreatesParentsPrivate) {
   std::string dir = TempPath("p/q/r");
   ASSERT_TRUE(MakeDirectories(dir).ok());

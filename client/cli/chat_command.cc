@@ -7,9 +7,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "client/cli/atomic_file.h"
+#include "client/cli/blob_transfer.h"
+#include "client/cli/byte_size.h"
 #include "client/cli/command.h"
 #include "client/cli/connection.h"
 #include "client/cli/exit_code.h"
+#include "client/cli/file_name.h"
 #include "client/cli/output.h"
 #include "client/cli/room_ref.h"
 #include "client/cli/transcript.h"
@@ -18,16 +22,20 @@ namespace unibus::client::cli {
 namespace {
 
 constexpr absl::string_view kChatHelp =
-    "type a message and press Enter; /reply N TEXT, /react N EMOJI, /help, /quit";
+    "type a message and press Enter; /reply N TEXT, /react N EMOJI, /file PATH, /save N, "
+    "/help, /quit";
 
 // One chat session: the subscription's thread and the input loop print through it, one at a
 // time.
 class Chat {
  public:
-  Chat(Output& out, Connection& c, std::string room_id)
-      : out_(out),
+  // Files that /save downloads go to `files_dir`.
+  Chat(const Context& ctx, Output& out, Connection& c, std::string room_id, std::string files_dir)
+      : ctx_(WithoutProgress(ctx)),
+        out_(out),
         c_(c),
         room_id_(std::move(room_id)),
+        files_dir_(std::move(files_dir)),
         transcript_(MemberHandles(*c.client, room_id_), {/*numbered=*/true}) {}
 
   void Show(const Message& m) {
@@ -58,6 +66,10 @@ class Chat {
       Note(kChatHelp);
       return true;
     }
+    // The rest of the line, so that a path may contain spaces.
+    const absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(command.size()));
+    if (command == "/file") return SendFile(rest);
+    if (command == "/save") return SaveFile(rest);
     if (command != "/reply" && command != "/react") {
       Note(absl::StrCat("unknown command ", command, "; ", kChatHelp));
       return true;
@@ -103,6 +115,69 @@ class Chat {
   }
 
  private:
+  // Transfers in a chat draw no progress bar: messages may arrive and print meanwhile.
+  static Context WithoutProgress(Context ctx) {
+    ctx.err_columns = 0;
+    return ctx;
+  }
+
+  // /file PATH: PATH as a message of its own. Failures are reported and the chat goes on.
+  bool SendFile(absl::string_view path) {
+    if (path.empty()) {
+      Note("usage: /file PATH");
+      return true;
+    }
+    absl::StatusOr<std::string> content = ReadFileToSend(std::string(path), MaxFileBytes());
+    if (!content.ok()) {
+      Note(content.status().message());
+      return true;
+    }
+    BlobOptions options;
+    options.name = std::string(path);  // PutBlob keeps the last component
+    absl::StatusOr<v1::BlobRef> ref = c_.client->PutBlob(room_id_, *content, options);
+    if (!ref.ok()) {
+      Explained e = ExplainBlobError(ref.status(), c_.scope, SafeFileName(path, ""));
+      absl::MutexLock lock(&print_mu_);
+      out_.Fail(e.exit_code, e.message);
+      return true;
+    }
+    OutgoingMessage m;
+    *m.body.mutable_blob() = *std::move(ref);
+    return Send(m);
+  }
+
+  // /save N: the file of message #N into files_dir_, under a name that replaces nothing.
+  bool SaveFile(absl::string_view number) {
+    int n = 0;
+    if (!absl::SimpleAtoi(number, &n) || n <= 0) {
+      Note("usage: /save N");
+      return true;
+    }
+    std::optional<v1::BlobRef> ref = transcript_.FindFile(n);
+    if (!ref) {
+      Note(absl::StrCat("message #", n, " carries no file"));
+      return true;
+    }
+    const std::string name = SafeFileName(ref->name(), ref->address());
+    absl::StatusOr<std::string> content = DownloadBlob(c_, ctx_, out_, room_id_, *ref);
+    if (!content.ok()) {
+      Note(ExplainBlobError(content.status(), c_.scope, name).message);
+      return true;
+    }
+    absl::StatusOr<std::string> path = SaveInDirectory(files_dir_, *ref, *content);
+    if (!path.ok()) {
+      Note(path.status().message());
+      return true;
+    }
+    absl::MutexLock lock(&print_mu_);
+    if (out_.json()) {
+      out_.Json({{"n", n}, {"saved_to", *path}});
+    } else {
+      out_.Note(absl::StrCat("saved the file of #", n, " to ", *path));
+    }
+    return true;
+  }
+
   static OutgoingMessage Text(absl::string_view text) {
     OutgoingMessage m;
     m.body.set_text(std::string(text));
@@ -119,9 +194,11 @@ class Chat {
     return true;
   }
 
+  const Context ctx_;
   Output& out_;
   Connection& c_;
   const std::string room_id_;
+  const std::string files_dir_;
   Transcript transcript_;
   absl::Mutex print_mu_;
 };
@@ -130,11 +207,16 @@ class Chat {
 
 void PrintChatUsage(std::ostream& out) {
   out << "usage:\n"
-         "  unibus chat ROOM [--history]\n"
+         "  unibus chat ROOM [--history] [--files-dir DIR]\n"
          "      talk in ROOM (a room id or the name of one of your rooms): messages arrive\n"
          "      numbered (#1, #2, ...); each line you type is sent. In the chat:\n"
          "        /reply N TEXT    reply to message #N\n"
          "        /react N EMOJI   react to message #N\n"
+         "        /file PATH       send the file PATH (encrypted here, at most "
+      << FormatByteSize(MaxFileBytes())
+      << ")\n"
+         "        /save N          save the file of message #N in --files-dir (default: the\n"
+         "                         current directory; never replacing a file)\n"
          "        /help            these commands\n"
          "        /quit            leave (so do Ctrl-D and Ctrl-C)\n"
          "      It first shows what arrived since you last read ROOM with recv or chat;\n"
@@ -144,11 +226,16 @@ void PrintChatUsage(std::ostream& out) {
 }
 
 int RunChatCommand(const std::vector<std::string>& args, const Context& ctx) {
-  CommandSpec spec{"chat", WithConnectionFlags({{}, {"history"}}), 1, 1, &PrintChatUsage};
+  CommandSpec spec{"chat", WithConnectionFlags({{"files-dir"}, {"history"}}), 1, 1,
+                   &PrintChatUsage};
   int code = kExitOk;
   std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
   if (!p) return code;
   Output out(ctx, p->Has("json"));
+  const std::string files_dir = p->Value("files-dir").value_or(".");
+  if (absl::Status made = MakeDirectories(files_dir); !made.ok()) {
+    return out.Fail(kExitFile, made.message());
+  }
   const bool history = p->Has("history");
   std::optional<Connection> c =
       Connect(*p, ctx, out, history ? StateMode::kNone : StateMode::kPersist, &code);
@@ -158,7 +245,7 @@ int RunChatCommand(const std::vector<std::string>& args, const Context& ctx) {
   absl::StatusOr<v1::Room> room = c->client->GetRoom(*room_id);
   if (!room.ok()) return c->Fail(out, room.status());
 
-  Chat chat(out, *c, *room_id);
+  Chat chat(ctx, out, *c, *room_id, files_dir);
   SubscribeOptions options;
   options.start = history ? StartAt::kAll : StartAt::kResume;
   options.on_message = [&chat](const Message& m) { chat.Show(m); };

@@ -7,11 +7,15 @@
 
 #include <fstream>
 #include <memory>
+#include <random>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "broker_auth/testing/stack.h"
+#include "client/cli/blob_command.h"
+#include "client/cli/blob_token.h"
 #include "client/cli/chat_command.h"
 #include "client/cli/cli_testing.h"
 #include "client/cli/exit_code.h"
@@ -43,6 +47,27 @@ std::vector<nlohmann::json> JsonLines(const std::string& out) {
     lines.push_back(j);
   }
   return lines;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// `size` pseudo-random bytes (fixed seed) in a new file at `path`.
+std::string WriteRandomFile(const std::string& path, size_t size) {
+  std::mt19937 gen(7);
+  std::string bytes(size, '\0');
+  for (char& c : bytes) c = static_cast<char>(gen());
+  std::ofstream(path, std::ios::binary) << bytes;
+  return bytes;
 }
 
 std::string Describe(const CliResult& r) {
@@ -332,6 +357,170 @@ TEST_F(CliE2eTest, ErrorsSayWhatFailedWithTheirExitCodes) {
   r = RunCli(&RunSendCommand, {"private", "hello?"}, env);
   EXPECT_EQ(r.code, kExitUnreachable) << Describe(r);
   EXPECT_THAT(r.err, StartsWith("unibus: cannot reach nats-server at nats://127.0.0.1:1"));
+}
+
+TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
+  std::string owner = NewUser("fiona");
+  std::string reader = NewUser("fred");
+  std::string outsider = NewUser("oscar");
+  const std::string room_id = NewRoom(owner, "files", {"fred"});
+  const std::string report = *dir_ + "/report.pdf";
+  const std::string bytes = WriteRandomFile(report, 300 << 10);
+  const std::string saved = *dir_ + "/fred-files";
+
+  // send --file: the frame announces address, size and name; the key never shows.
+  CliResult sent = As(owner, &RunSendCommand,
+                      {"files", "the report", "--file", report, "--content-type",
+                       "application/pdf", "--json"});
+  ASSERT_EQ(sent.code, kExitOk) << Describe(sent);
+  nlohmann::json announced = JsonLines(sent.out).at(0)["blob"];
+  EXPECT_EQ(announced["name"], "report.pdf");
+  EXPECT_EQ(announced["size"], bytes.size());
+  EXPECT_EQ(announced["content_type"], "application/pdf");
+  EXPECT_EQ(announced["address"].get<std::string>().size(), 64u);
+  EXPECT_FALSE(announced.contains("key"));
+
+  // recv saves an identical file and says where.
+  CliResult got = As(reader, &RunRecvCommand,
+                     {"files", "--history", "--count", "1", "--timeout", "30", "--files-dir",
+                      saved});
+  ASSERT_EQ(got.code, kExitOk) << Describe(got);
+  EXPECT_THAT(got.out, HasSubstr("] fiona: the report [file report.pdf, 300.0 KiB] saved to " +
+                                 saved + "/report.pdf\n"));
+  EXPECT_EQ(ReadBytes(saved + "/report.pdf"), bytes);
+
+  // Again: a new name, the first file untouched; --json gives the path and a token.
+  ASSERT_EQ(chmod((saved + "/report.pdf").c_str(), 0644), 0);
+  got = As(reader, &RunRecvCommand,
+           {"files", "--history", "--count", "1", "--timeout", "30", "--files-dir", saved,
+            "--json"});
+  ASSERT_EQ(got.code, kExitOk) << Describe(got);
+  nlohmann::json line = JsonLines(got.out).at(0);
+  EXPECT_EQ(line["saved_to"], saved + "/report (1).pdf");
+  EXPECT_EQ(ReadBytes(saved + "/report (1).pdf"), bytes);
+  EXPECT_EQ(ReadBytes(saved + "/report.pdf"), bytes);
+  struct stat st;
+  ASSERT_EQ(stat((saved + "/report (1).pdf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((saved + "/report.pdf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);  // not rewritten
+
+  // The token from recv fetches the same bytes; -o never replaces a file.
+  const std::string token = line["blob_token"];
+  CliResult fetched = As(reader, &RunBlobCommand, {"get", token, "-o", *dir_ + "/copy.pdf"});
+  ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
+  EXPECT_EQ(ReadBytes(*dir_ + "/copy.pdf"), bytes);
+  fetched = As(reader, &RunBlobCommand, {"get", token, "-o", *dir_ + "/copy.pdf"});
+  EXPECT_EQ(fetched.code, kExitFile) << Describe(fetched);
+  EXPECT_THAT(fetched.err, HasSubstr("already exists"));
+
+  // --no-files: nothing downloaded.
+  got = As(reader, &RunRecvCommand,
+           {"files", "--history", "--count", "1", "--timeout", "30", "--no-files", "--json"});
+  ASSERT_EQ(got.code, kExitOk) << Describe(got);
+  EXPECT_FALSE(JsonLines(got.out).at(0).contains("saved_to"));
+  EXPECT_FALSE(Exists(saved + "/report (2).pdf"));
+
+  // blob put + blob get: to a file, into a directory (under its own name), to stdout.
+  CliResult put = As(owner, &RunBlobCommand,
+                     {"put", room_id, report, "--name", "../../renamed.bin", "--json"});
+  ASSERT_EQ(put.code, kExitOk) << Describe(put);
+  nlohmann::json uploaded = JsonLines(put.out).at(0);
+  const std::string put_token = uploaded["token"];
+  EXPECT_EQ(uploaded["room_id"], room_id);
+  EXPECT_EQ(uploaded["blob"]["size"], bytes.size());
+  ASSERT_TRUE(DecodeBlobToken(put_token).ok());
+  fetched = As(reader, &RunBlobCommand, {"get", put_token, "-o", saved, "--json"});
+  ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
+  EXPECT_EQ(JsonLines(fetched.out).at(0)["saved_to"], saved + "/renamed.bin");
+  EXPECT_EQ(ReadBytes(saved + "/renamed.bin"), bytes);
+  // A hostile name is saved harmlessly.
+  put = As(owner, &RunBlobCommand, {"put", "files", report, "--name", ".bashrc", "--json"});
+  ASSERT_EQ(put.code, kExitOk) << Describe(put);
+  fetched = As(reader, &RunBlobCommand,
+               {"get", JsonLines(put.out).at(0)["token"].get<std::string>(), "-o", saved});
+  ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
+  EXPECT_EQ(absl::StripAsciiWhitespace(fetched.out), saved + "/_.bashrc");
+  EXPECT_EQ(ReadBytes(saved + "/_.bashrc"), bytes);
+  fetched = As(reader, &RunBlobCommand, {"get", put_token, "-o", "-"});
+  ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
+  EXPECT_TRUE(fetched.out == bytes) << "stdout differs from the file";
+
+  // Not a member: exit 5. A missing file: exit 3.
+  CliResult denied = As(outsider, &RunBlobCommand, {"get", put_token, "-o", *dir_ + "/x"});
+  EXPECT_EQ(denied.code, kExitNotFound) << Describe(denied);
+  EXPECT_THAT(denied.err, HasSubstr("or you are not a member of it"));
+  EXPECT_FALSE(Exists(*dir_ + "/x"));
+  CliResult missing = As(owner, &RunSendCommand, {"files", "--file", *dir_ + "/no-such.pdf"});
+  EXPECT_EQ(missing.code, kExitFile) << Describe(missing);
+  EXPECT_THAT(missing.err, HasSubstr("no file " + *dir_ + "/no-such.pdf"));
+}
+
+TEST_F(CliE2eTest, TamperedFileIsReportedAndRecvGoesOn) {
+  std::string owner = NewUser("tara");
+  std::string reader = NewUser("tom");
+  const std::string room_id = NewRoom(owner, "tamper", {"tom"});
+  const std::string file = *dir_ + "/ledger.csv";
+  WriteRandomFile(file, 64 << 10);
+  CliResult sent = As(owner, &RunSendCommand, {"tamper", "--file", file, "--json"});
+  ASSERT_EQ(sent.code, kExitOk) << Describe(sent);
+  Send(owner, {"tamper", "after the file"});
+
+  // Flip one byte of the stored ciphertext (unibusd's disk layout: rooms/ROOM/ADDRESS).
+  const std::string address = JsonLines(sent.out).at(0)["blob"]["address"];
+  const std::string stored = stack_->control().blob_dir() + "/rooms/" + room_id + "/" + address;
+  std::string ciphertext = ReadBytes(stored);
+  ASSERT_GT(ciphertext.size(), 1000u) << stored;
+  ciphertext[1000] ^= 1;
+  std::ofstream(stored, std::ios::binary | std::ios::trunc) << ciphertext;
+
+  const std::string saved = *dir_ + "/tom-files";
+  CliResult got = As(reader, &RunRecvCommand,
+                     {"tamper", "--history", "--count", "2", "--timeout", "30", "--files-dir",
+                      saved});
+  EXPECT_EQ(got.code, kExitIntegrity) << Describe(got);
+  EXPECT_THAT(got.out, HasSubstr("[file ledger.csv, 64.0 KiB] not saved: integrity check failed"));
+  EXPECT_THAT(got.out, HasSubstr("] tara: after the file\n"));  // recv went on
+  EXPECT_THAT(got.err, HasSubstr("integrity check failed for ledger.csv"));
+  EXPECT_FALSE(Exists(saved + "/ledger.csv"));
+
+  got = As(reader, &RunRecvCommand,
+           {"tamper", "--history", "--count", "2", "--timeout", "30", "--files-dir", saved,
+            "--json"});
+  EXPECT_EQ(got.code, kExitIntegrity) << Describe(got);
+  nlohmann::json line = JsonLines(got.out).at(0);
+  EXPECT_EQ(line["download_exit_code"], kExitIntegrity);
+  CliResult fetched =
+      As(reader, &RunBlobCommand, {"get", line["blob_token"].get<std::string>(), "-o", saved});
+  EXPECT_EQ(fetched.code, kExitIntegrity) << Describe(fetched);
+  EXPECT_FALSE(Exists(saved + "/ledger.csv"));
+}
+
+TEST_F(CliE2eTest, ChatSendsFilesAndSavesThemOnRequest) {
+  std::string owner = NewUser("cora");
+  std::string guest = NewUser("gil");
+  NewRoom(owner, "chatfiles", {"gil"});
+  const std::string notes = *dir_ + "/chat notes.txt";
+  std::ofstream(notes) << "hello file";
+  const std::string saved = *dir_ + "/gil-files";
+
+  BackgroundCli chat(&RunChatCommand, {"chatfiles", "--files-dir", saved}, EnvFor(guest));
+  ASSERT_TRUE(chat.WaitForErr("chat in room")) << chat.Finish().err;
+  chat.Type("/file " + notes);
+  ASSERT_TRUE(chat.WaitForOut("] gil: [file chat notes.txt, 10 B]\n")) << chat.Finish().err;
+  chat.Type("/save 1");
+  ASSERT_TRUE(chat.WaitForErr("saved the file of #1 to " + saved + "/chat notes.txt\n"));
+  chat.Type("/save 1");
+  ASSERT_TRUE(chat.WaitForErr("saved the file of #1 to " + saved + "/chat notes (1).txt\n"));
+  chat.Type("/save 9");
+  ASSERT_TRUE(chat.WaitForErr("message #9 carries no file"));
+  chat.Type("/file " + *dir_ + "/absent.txt");
+  ASSERT_TRUE(chat.WaitForErr("no file " + *dir_ + "/absent.txt"));
+  chat.Type("/quit");
+  CliResult r = chat.Finish();
+  EXPECT_EQ(r.code, kExitOk) << Describe(r);
+  EXPECT_EQ(ReadBytes(saved + "/chat notes.txt"), "hello file");
+  EXPECT_EQ(ReadBytes(saved + "/chat notes (1).txt"), "hello file");
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "client/cli/blob_command.h"
+#include "client/cli/blob_token.h"
 #include "client/cli/chat_command.h"
 #include "client/cli/cli_testing.h"
 #include "client/cli/connection.h"
@@ -98,6 +100,10 @@ TEST(CommandsTest, HelpForEveryCommandGoesToStdout) {
       {{&RunSendCommand, {"--help"}}, "unibus send ROOM TEXT"},
       {{&RunRecvCommand, {"--help"}}, "--count N"},
       {{&RunChatCommand, {"--help"}}, "/reply N TEXT"},
+      {{&RunSendCommand, {"--help"}}, "--file PATH"},
+      {{&RunRecvCommand, {"--help"}}, "--files-dir DIR"},
+      {{&RunBlobCommand, {"--help"}}, "unibus blob put ROOM FILE"},
+      {{&RunBlobCommand, {"get", "--help"}}, "THE TOKEN IS A SECRET"},
   };
   for (const auto& [c, needle] : cases) {
     CliResult r = RunCli(c.fn, c.args, {});
@@ -141,6 +147,21 @@ TEST(CommandsTest, UsageErrorsExitTwoAndShowTheUsage) {
       {&RunRecvCommand, {"room", "--timeout"}},
       {&RunChatCommand, {}},
       {&RunChatCommand, {"a", "b"}},
+      {&RunSendCommand, {"room", "--name", "x"}},
+      {&RunSendCommand, {"room", "text", "--content-type", "text/plain"}},
+      {&RunSendCommand, {"room", "--file", ""}},
+      {&RunSendCommand, {"room", "--file", "f", "--react", "+1", "--to", kFrame}},
+      {&RunRecvCommand, {"room", "--no-files", "--files-dir", "d"}},
+      {&RunBlobCommand, {}},
+      {&RunBlobCommand, {"fetch"}},
+      {&RunBlobCommand, {"put", "room"}},
+      {&RunBlobCommand, {"put", "room", "file", "more"}},
+      {&RunBlobCommand, {"get"}},
+      {&RunBlobCommand, {"get", "t1", "t2"}},
+      {&RunBlobCommand, {"get", "-x", "t"}},
+      {&RunBlobCommand, {"get", "not-a-token"}},
+      {&RunBlobCommand, {"get", "ubblob1:AAAA"}},
+      {&RunBlobCommand, {"get", EncodeBlobToken(std::string(32, 'a'), {}), "-o", "x"}},
   };
   for (const Case& c : cases) {
     CliResult r = RunCli(c.fn, c.args, {});
@@ -233,6 +254,51 @@ TEST_F(OfflineEnv, UnreachableControlPlaneExitsSeven) {
   EXPECT_EQ(j["exit_code"], kExitUnreachable);
   EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("cannot reach unibusd"));
   EXPECT_EQ(r.out, "");
+}
+
+TEST_F(OfflineEnv, FileToSendIsCheckedBeforeConnecting) {
+  // Missing, a directory, unreadable: exit 3 naming the file, before any server is asked (the
+  // ones in this environment are not there, which would be exit 7).
+  const std::string absent = dir_ + "/absent.pdf";
+  for (const Case& c : std::vector<Case>{{&RunSendCommand, {"room", "--file", absent}},
+                                         {&RunSendCommand, {"room", "hi", "--file", absent}},
+                                         {&RunBlobCommand, {"put", "room", absent}}}) {
+    CliResult r = RunCli(c.fn, c.args, Complete());
+    EXPECT_EQ(r.code, kExitFile) << ::testing::PrintToString(c.args) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("no file " + absent));
+  }
+  CliResult r = RunCli(&RunSendCommand, {"room", "--file", dir_}, Complete());
+  EXPECT_EQ(r.code, kExitFile);
+  EXPECT_THAT(r.err, HasSubstr("is a directory"));
+
+  // Over the limit: exit 3 with the sizes, without reading it (a sparse file).
+  const std::string big = dir_ + "/big.bin";
+  { std::ofstream create(big); }
+  ASSERT_EQ(truncate(big.c_str(), 17 << 20), 0);
+  r = RunCli(&RunBlobCommand, {"put", "room", big, "--json"}, Complete());
+  EXPECT_EQ(r.code, kExitFile);
+  nlohmann::json j = nlohmann::json::parse(r.err, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.err;
+  EXPECT_THAT(j["error"].get<std::string>(),
+              HasSubstr("17.0 MiB: too large to send (the largest file is 16.0 MiB)"));
+
+  // A readable file gets as far as the (absent) server.
+  const std::string small = dir_ + "/small.txt";
+  std::ofstream(small) << "hello";
+  r = RunCli(&RunSendCommand, {"room", "--file", small}, Complete());
+  EXPECT_EQ(r.code, kExitUnreachable) << r.err;
+}
+
+TEST_F(OfflineEnv, MalformedTokenIsAUsageErrorBeforeConnecting) {
+  CliResult r = RunCli(&RunBlobCommand, {"get", "ubblob1:####"}, Complete());
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("not a valid blob token"));
+  // A well-formed one reaches the (absent) server.
+  v1::BlobRef ref;
+  ref.set_address(std::string(64, 'a'));
+  ref.set_key(std::string(32, 'k'));
+  r = RunCli(&RunBlobCommand, {"get", EncodeBlobToken(std::string(32, 'b'), ref)}, Complete());
+  EXPECT_EQ(r.code, kExitUnreachable) << r.err;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -72,6 +73,14 @@ class StdinLines {
   bool eof_ = false;
 };
 
+// The width of the terminal on standard error, or 0 if it is not one.
+int StderrColumns() {
+  if (isatty(STDERR_FILENO) != 1) return 0;
+  winsize size{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 80;
+}
+
 }  // namespace
 
 Context SystemContext() {
@@ -84,6 +93,7 @@ Context SystemContext() {
     return std::string(value);
   };
   ctx.interrupted = &SignalPending;
+  ctx.err_columns = StderrColumns();
   auto lines = std::make_shared<StdinLines>();
   ctx.read_line = [lines](std::string* line) { return lines->Next(line, &SignalPending); };
   return ctx;

@@ -31,6 +31,9 @@ struct Context {
   // True once the user asked the command to stop (Ctrl-C, SIGTERM). Long-running commands (recv,
   // chat) poll it. Unset: never.
   std::function<bool()> interrupted;
+  // Columns of the terminal that `err` writes to; 0 when it is not a terminal (a pipe, a file, a
+  // test), which turns progress bars off.
+  int err_columns = 0;
 };
 
 // std::cout, std::cerr, standard input and the process environment. interrupted() notices

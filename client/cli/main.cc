@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "client/cli/blob_command.h"
 #include "client/cli/chat_command.h"
 #include "client/cli/command.h"
 #include "client/cli/context.h"
@@ -34,6 +35,7 @@ const std::vector<Command>& Commands() {
       {"send", &cli::RunSendCommand, &cli::PrintSendUsage, false},
       {"recv", &cli::RunRecvCommand, &cli::PrintRecvUsage, true},
       {"chat", &cli::RunChatCommand, &cli::PrintChatUsage, true},
+      {"blob", &cli::RunBlobCommand, &cli::PrintBlobUsage, false},
   };
   return *commands;
 }
@@ -47,8 +49,10 @@ void PrintUsage(std::ostream& out) {
          "  room create|list|show|members|add|remove|leave|rekey|delete\n"
          "                                        rooms and their members\n"
          "  send ROOM TEXT [--reply-to ID]        send a message (or --react EMOJI --to ID)\n"
-         "  recv ROOM [--count N] [--history]     print messages as they arrive\n"
-         "  chat ROOM                             talk in a room (/reply N, /react N, /quit)\n"
+         "  send ROOM [TEXT] --file PATH          send a file (encrypted here) with a message\n"
+         "  recv ROOM [--count N] [--history]     print messages as they arrive, save files\n"
+         "  chat ROOM                             talk in a room (/reply, /react, /file, /save)\n"
+         "  blob put ROOM FILE | blob get TOKEN   a file without a message, by secret token\n"
          "  help [COMMAND]                        this text, or a command's (also COMMAND --help)\n"
          "\n"
          "Servers and identity come from UNIBUS_CONTROL, UNIBUS_NATS, UNIBUS_CA and\n"

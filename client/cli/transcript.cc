@@ -5,8 +5,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/crypto/hex.h"
+#include "client/cli/blob_token.h"
+#include "client/cli/byte_size.h"
+#include "client/cli/file_name.h"
 #include "client/cli/records.h"
+#include "common/crypto/hex.h"
 
 namespace unibus::client::cli {
 namespace {
@@ -87,8 +90,10 @@ std::string Transcript::BodyText(const Message& m) const {
                     b.content_type().empty() ? "" : " of ", b.content_type(), "]");
   }
   if (b.has_blob()) {
-    absl::StrAppend(&text, text.empty() ? "" : " ", "[file ", b.blob().name(), ", ",
-                    b.blob().size(), " bytes]");
+    // The name as it would be saved: no path, no control or direction characters.
+    absl::StrAppend(&text, text.empty() ? "" : " ", "[file ",
+                    SafeFileName(b.blob().name(), b.blob().address()), ", ",
+                    FormatByteSize(b.blob().size()), "]");
   }
   return text;
 }
@@ -149,9 +154,12 @@ Transcript::Shown Transcript::Add(const Message& m, absl::Time now) {
     const v1::BlobRef& blob = m.body.blob();
     j["blob"] = {{"address", blob.address()}, {"size", blob.size()}, {"name", blob.name()},
                  {"content_type", blob.content_type()}};
+    // For `unibus blob get` later; it holds the key, like the decrypted frame it comes from.
+    j["blob_token"] = EncodeBlobToken(m.room_id, blob);
   }
 
-  shown_.push_back(Entry{m.id, Shorten(Sanitize(body, " "), kSnippetBytes)});
+  shown_.push_back(Entry{m.id, Shorten(Sanitize(body, " "), kSnippetBytes),
+                         m.body.has_blob() ? std::make_optional(m.body.blob()) : std::nullopt});
   number_of_[{m.id.sender, m.id.counter}] = shown.n;
   return shown;
 }
@@ -160,6 +168,12 @@ std::optional<FrameId> Transcript::Find(int n) const {
   absl::MutexLock lock(&mu_);
   if (n < 1 || n > static_cast<int>(shown_.size())) return std::nullopt;
   return shown_[n - 1].id;
+}
+
+std::optional<v1::BlobRef> Transcript::FindFile(int n) const {
+  absl::MutexLock lock(&mu_);
+  if (n < 1 || n > static_cast<int>(shown_.size())) return std::nullopt;
+  return shown_[n - 1].file;
 }
 
 Transcript::HandleLookup MemberHandles(Client& client, const std::string& room_id) {

@@ -16,8 +16,12 @@
 //
 // JSON, one object per message: {"n", "room_id", "id", "sender", "handle", "counter", "type",
 // "text", "reaction", "reply_to", "thread", "sent_at" (RFC 3339, UTC), "sent_at_ms", "epoch",
-// "seq", "signed"}, plus "data_base64"/"content_type" and "blob" when the frame carries them
-// ("handle" is null when unknown; "reaction", "reply_to", "thread" only when set).
+// "seq", "signed"}, plus "data_base64"/"content_type" and "blob" ({"address", "size", "name",
+// "content_type"}, never the key) with "blob_token" (blob_token.h: it holds the key) when the
+// frame carries them ("handle" is null when unknown; "reaction", "reply_to", "thread" only when
+// set).
+//
+// A file shows as "[file NAME, SIZE]" with NAME as SafeFileName makes it (file_name.h).
 //
 // Thread safety: Transcript is thread-safe.
 #ifndef UNIBUS_CLIENT_CLI_TRANSCRIPT_H_
@@ -73,6 +77,8 @@ class Transcript {
 
   // The frame id of shown message number `n`, if there is one.
   std::optional<FrameId> Find(int n) const;
+  // The file that shown message number `n` carries, if there is one (with its key).
+  std::optional<v1::BlobRef> FindFile(int n) const;
 
  private:
   std::string NameLocked(const std::string& sign_pub_hex) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -86,6 +92,7 @@ class Transcript {
   struct Entry {
     FrameId id;
     std::string snippet;
+    std::optional<v1::BlobRef> file;
   };
   std::vector<Entry> shown_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, uint64_t>, int> number_of_ ABSL_GUARDED_BY(mu_);

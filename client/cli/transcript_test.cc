@@ -1,5 +1,7 @@
 #include "client/cli/transcript.h"
 
+#include "client/cli/blob_token.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -122,6 +124,30 @@ TEST(TranscriptTest, JsonHasEveryField) {
   EXPECT_EQ(j["seq"], 5);
   EXPECT_EQ(j["signed"], true);
   EXPECT_FALSE(j.contains("thread"));
+}
+
+TEST(TranscriptTest, FilesShowASafeNameAndSizeAndJsonATokenButNoKey) {
+  Transcript t(Handles(), {false, absl::UTCTimeZone()});
+  Message m = Make(kAlice, 1, "");
+  v1::BlobRef* blob = m.body.mutable_blob();
+  blob->set_address(std::string(64, 'd'));
+  blob->set_key(std::string(32, 'k'));
+  blob->set_size(1258291);
+  blob->set_name("../\x1b[31mreport.pdf");
+  Transcript::Shown shown = t.Add(m, SameDay());
+  EXPECT_EQ(shown.text, "[14:03:12] alice: [file _[31mreport.pdf, 1.2 MiB]");
+  EXPECT_EQ(shown.json["blob"]["name"], "../\x1b[31mreport.pdf");
+  EXPECT_EQ(shown.json["blob"]["size"], 1258291);
+  EXPECT_FALSE(shown.json["blob"].contains("key"));
+  absl::StatusOr<v1::BlobLink> link =
+      DecodeBlobToken(shown.json["blob_token"].get<std::string>());
+  ASSERT_TRUE(link.ok()) << link.status();
+  EXPECT_EQ(link->room_id(), m.room_id);
+  EXPECT_EQ(link->blob().key(), std::string(32, 'k'));
+
+  Message with_text = Make(kAlice, 2, "the report");
+  *with_text.body.mutable_blob() = *blob;
+  EXPECT_THAT(t.Add(with_text, SameDay()).text, HasSubstr("alice: the report [file "));
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ expect_exit 0 "$unibus" help
 grep -q 'id new' "$tmp/out" || fail "help does not list 'id new'"
 expect_exit 0 "$unibus" help id
 grep -q 'unibus id cert' "$tmp/out" || fail "help id does not describe 'id cert'"
-for cmd in user room send recv chat; do
+for cmd in user room send recv chat blob; do
   expect_exit 0 "$unibus" help "$cmd"
   grep -q "unibus $cmd" "$tmp/out" || fail "help $cmd does not describe 'unibus $cmd'"
   expect_exit 0 "$unibus" "$cmd" --help
@@ -26,6 +26,8 @@ for cmd in user room send recv chat; do
 done
 expect_exit 0 "$unibus" help
 grep -q '7  server unreachable' "$tmp/out" || fail "help does not list the exit codes"
+grep -q '8  integrity check failed' "$tmp/out" || fail "help does not list exit code 8"
+grep -q 'blob put ROOM FILE' "$tmp/out" || fail "help does not list blob put"
 expect_exit 2 "$unibus"
 expect_exit 2 "$unibus" no-such-command
 grep -q 'unknown command' "$tmp/err" || fail "no message for an unknown command"
@@ -52,6 +54,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=c
 expect_exit 7 "$unibus" room list --control 127.0.0.1:1 --nats nats://127.0.0.1:1 --ca "$tmp/ca.pem"
 grep -q 'cannot reach unibusd at 127.0.0.1:1' "$tmp/err" || fail "no 'cannot reach' message"
 expect_exit 2 "$unibus" recv some-room --count none
+# Files: a malformed token is a usage error, a missing file a file error, both before connecting.
+expect_exit 2 "$unibus" blob get ubblob1:not-a-token -o -
+grep -q 'not a valid blob token' "$tmp/err" || fail "no message for a malformed token"
+expect_exit 3 "$unibus" send some-room --file "$tmp/absent.pdf" --control 127.0.0.1:1 \
+  --nats nats://127.0.0.1:1 --ca "$tmp/ca.pem"
+grep -q "no file $tmp/absent.pdf" "$tmp/err" || fail "no message for a missing --file"
 chmod 644 "$tmp/me.id"
 expect_exit 3 "$unibus" id show
 echo PASS

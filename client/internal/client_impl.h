@@ -1,15 +1,18 @@
 // The Client implementation (client/client.h): control-plane calls through ControlLink, room
-// knowledge in RoomCache, frames sealed by frame_codec and carried by NatsLink / RoomFeed.
+// knowledge in RoomCache, frames sealed by frame_codec and carried by NatsLink / RoomFeed,
+// blobs sealed by blob_cipher and moved through the control plane's BlobService.
 #ifndef UNIBUS_CLIENT_INTERNAL_CLIENT_IMPL_H_
 #define UNIBUS_CLIENT_INTERNAL_CLIENT_IMPL_H_
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "client/client.h"
+#include "client/internal/blob_cipher.h"
 #include "client/internal/control_link.h"
 #include "client/internal/frame_codec.h"
 #include "client/internal/nats_link.h"
@@ -52,6 +55,12 @@ class ClientImpl : public Client {
                                                           SubscribeOptions options) override;
   absl::Status Flush(absl::Duration timeout) override;
 
+  // client_blobs.cc
+  absl::StatusOr<v1::BlobRef> PutBlob(const std::string& room_id, absl::string_view plaintext,
+                                      const BlobOptions& options) override;
+  absl::StatusOr<std::string> GetBlob(const std::string& room_id, const v1::BlobRef& ref,
+                                      TransferProgress progress) override;
+
   NatsLink& nats() { return *nats_; }
   RoomCache& rooms() { return *rooms_; }
   const ClientOptions& options() const { return options_; }
@@ -68,6 +77,11 @@ class ClientImpl : public Client {
   uint64_t NextCounter();
   // FAILED_PRECONDITION for a control-plane-only client.
   absl::Status NeedNats() const;
+  // One attempt at uploading `blob` (failing over on UNAVAILABLE). When the server refused it
+  // as busy (RESOURCE_EXHAUSTED with a retry pushback), *retry_after is the pause it asked for.
+  absl::Status UploadBlob(const std::string& room_id, const SealedBlob& blob,
+                          const TransferProgress& progress,
+                          std::optional<absl::Duration>* retry_after);
 
   std::unique_ptr<common::Identity> identity_;  // stable address: links keep a reference
   ClientOptions options_;

@@ -25,6 +25,7 @@ absl::StatusOr<std::unique_ptr<ControlLink>> ControlLink::Create(
     auto endpoint = std::make_unique<Endpoint>();
     endpoint->users = v1::UserService::NewStub(channel);
     endpoint->rooms = v1::RoomService::NewStub(channel);
+    endpoint->blobs = v1::BlobService::NewStub(channel);
     endpoints.push_back(std::move(endpoint));
   }
   return std::unique_ptr<ControlLink>(new ControlLink(std::move(endpoints), timeout));

@@ -1,6 +1,8 @@
 // The client's gRPC channels to unibusd: mTLS with the identity's self-signed certificate and
 // the pinned CA, one channel per control URL. Call() runs an RPC on the current channel and,
 // when that server is unavailable, moves on to the next URL (failover) and tries again.
+// CallWithTimeout() does the same with a deadline of the caller's choosing (blob transfers,
+// whose deadline grows with their size).
 //
 // Thread-safe.
 #ifndef UNIBUS_CLIENT_INTERNAL_CONTROL_LINK_H_
@@ -18,6 +20,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/identity.h"
 #include "common/status/grpc_status.h"
+#include "unibus/v1/blobs.grpc.pb.h"
 #include "unibus/v1/rooms.grpc.pb.h"
 #include "unibus/v1/users.grpc.pb.h"
 
@@ -35,14 +38,27 @@ class ControlLink {
   // UNAVAILABLE. Returns the call's status as absl::Status.
   template <typename Rpc>
   absl::Status Call(Rpc rpc) {
+    return CallWithTimeout(timeout_, [&rpc](Endpoint& endpoint, grpc::ClientContext& context) {
+      return common::FromGrpcStatus(rpc(endpoint, context));
+    });
+  }
+
+  // Runs `rpc(stubs, context)` (returning absl::Status, so that a streaming call can report
+  // what it found wrong in the stream itself) with a deadline of `timeout` from the start of
+  // each attempt (InfiniteDuration: none), failing over on UNAVAILABLE. Every attempt starts
+  // the call over in a fresh context, so `rpc` must be safe to repeat from the beginning.
+  template <typename Rpc>
+  absl::Status CallWithTimeout(absl::Duration timeout, Rpc rpc) {
     absl::Status last;
     size_t start = current_.load();
     for (size_t i = 0; i < endpoints_.size(); ++i) {
       size_t index = (start + i) % endpoints_.size();
       grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           absl::ToChronoMilliseconds(timeout_));
-      last = common::FromGrpcStatus(rpc(*endpoints_[index], context));
+      if (timeout != absl::InfiniteDuration()) {
+        context.set_deadline(std::chrono::system_clock::now() +
+                             absl::ToChronoMilliseconds(timeout));
+      }
+      last = rpc(*endpoints_[index], context);
       if (last.code() != absl::StatusCode::kUnavailable) {
         current_.store(index);
         return last;
@@ -54,6 +70,7 @@ class ControlLink {
   struct Endpoint {
     std::unique_ptr<v1::UserService::Stub> users;
     std::unique_ptr<v1::RoomService::Stub> rooms;
+    std::unique_ptr<v1::BlobService::Stub> blobs;
   };
 
  private:
