@@ -22,6 +22,7 @@ namespace {
 constexpr char kTmp[] = "/tmp";
 constexpr char kRooms[] = "/rooms";
 constexpr char kPartSuffix[] = ".part";
+constexpr uint64_t kWritebackBytes = 1 << 20;
 
 bool IsLowerHex(absl::string_view s, size_t length) {
   if (s.size() != length) return false;
@@ -112,6 +113,15 @@ class DiskBlobWriter final : public BlobWriter {
         return Errno("cannot write a blob", errno);
       }
       bytes.remove_prefix(static_cast<size_t>(n));
+      written_ += static_cast<uint64_t>(n);
+    }
+    // Start writing back what is complete while more arrives, so the fsync in Commit has little
+    // left to do (bench/blob_bench: the final fsync of 16 MiB was about a third of an upload).
+    // Only a hint: errors surface at the fsync.
+    if (written_ - flushed_ >= kWritebackBytes) {
+      sync_file_range(fd_, static_cast<off64_t>(flushed_),
+                      static_cast<off64_t>(written_ - flushed_), SYNC_FILE_RANGE_WRITE);
+      flushed_ = written_;
     }
     return absl::OkStatus();
   }
@@ -145,6 +155,8 @@ class DiskBlobWriter final : public BlobWriter {
   const std::string rooms_dir_;
   const std::string final_path_;
   bool committed_ = false;
+  uint64_t written_ = 0;
+  uint64_t flushed_ = 0;
 };
 
 class DiskBlobReader final : public BlobReader {
