@@ -1,11 +1,17 @@
 #include "bench/bench_env.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +21,11 @@
 
 namespace unibus::bench {
 namespace {
+
+// Lock-free, hence safe to set from a signal handler.
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -34,6 +45,22 @@ std::string MakeTempDir(const std::string& base, absl::string_view prefix) {
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) return "";
   return std::string(buf.data());
+}
+
+int RunInTempDir(const std::string& base, absl::string_view prefix, bool keep,
+                 const std::function<int(const std::string& dir)>& body) {
+  std::string dir = MakeTempDir(base, prefix);
+  if (dir.empty()) {
+    std::fprintf(stderr, "cannot create a temporary directory\n");
+    return 1;
+  }
+  setenv("TEST_TMPDIR", dir.c_str(), 1);
+  int code = body(dir);
+  if (!keep) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  return code;
 }
 
 void SetUpRunfiles(const char* argv0) {
@@ -63,5 +90,15 @@ std::string NatsServerVersion(const std::string& dir) {
   std::string v(absl::StripAsciiWhitespace(common::testing::ReadFileOrEmpty(log)));
   return v.empty() ? "nats-server (version unknown)" : v;
 }
+
+void CatchInterrupts() {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = &OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool Interrupted() { return g_interrupted.load(); }
 
 }  // namespace unibus::bench

@@ -31,7 +31,6 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -43,10 +42,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
@@ -67,12 +63,15 @@
 #include "absl/time/time.h"
 #include "bench/bench_env.h"
 #include "bench/cpu_time.h"
+#include "bench/report.h"
 #include "bench/stats.h"
 #include "client/client.h"
 #include "client/internal/blob_cipher.h"
 #include "client/testing/peers.h"
 #include "common/crypto/cert.h"
 #include "common/crypto/identity.h"
+#include "common/testing/process_memory.h"
+#include "control/server/transport_limits.h"
 #include "control/testing/unibusd_process.h"
 #include "unibus/v1/blobs.grpc.pb.h"
 
@@ -107,6 +106,8 @@ using client::Client;
 using client::internal::SealedBlob;
 using common::Identity;
 using common::PemKeyPair;
+using common::testing::ProcessMemory;
+using common::testing::ResetPeak;
 
 constexpr double kGoalMBps = 300;  // issue #5: put + get of a 16 MiB blob, end to end
 // unibusd's default --max_blob_bytes (ciphertext bytes) and libunibus's default
@@ -116,80 +117,18 @@ constexpr double kMiB = 1 << 20;
 // What the library and unibusd do, mirrored by the raw paths (neither constant is exported):
 constexpr size_t kUploadChunkBytes = 512 << 10;    // client_blobs.cc kUploadChunkSize
 constexpr size_t kDownloadChunkBytes = 512 << 10;  // BlobServiceOptions::download_chunk_bytes
-// unibusd's transport settings (control_server.cc ApplyTransportLimits, main.cc defaults).
+// unibusd's --max_message_bytes default (main.cc); its other transport settings are
+// control/server/transport_limits.h.
 constexpr int kMaxMessageBytes = 1 << 20;
-constexpr int kStreamWindowBytes = 256 << 10;
+using control::server::kStreamWindowBytes;
 constexpr char kRetryAfterKey[] = "unibus-retry-after-ms";
 
-std::atomic<bool> g_interrupted{false};
-void OnSignal(int) { g_interrupted.store(true); }
-
 // ---------------------------------------------------------------------------------------------
-// Formatting
+// Formatting (the rest is in report.h)
 
-std::string Fmt(double v) {
-  if (v >= 100) return absl::StrFormat("%.0f", v);
-  if (v >= 10) return absl::StrFormat("%.1f", v);
-  return absl::StrFormat("%.2f", v);
-}
-
-// "median [min..max]" of ratios, in percent.
-std::string PercentText(const std::vector<double>& v) {
-  if (v.empty()) return "-";
-  return absl::StrFormat("%.0f%% [%.0f..%.0f]", 100 * Median(v),
-                         100 * *std::min_element(v.begin(), v.end()),
-                         100 * *std::max_element(v.begin(), v.end()));
-}
-
-void PrintRule() { std::printf("%s\n", std::string(112, '-').c_str()); }
+constexpr int kRuleWidth = 112;  // of the tables' rules (report.h PrintRule)
 
 double MBps(uint64_t bytes, double seconds) { return seconds > 0 ? bytes / 1e6 / seconds : 0; }
-
-// ---------------------------------------------------------------------------------------------
-// unibusd's memory
-
-// "VmRSS" or "VmHWM" of `pid`, in bytes; 0 if unreadable.
-uint64_t ProcessMemory(pid_t pid, const std::string& field) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) != 0) continue;
-    std::string digits;
-    for (char c : line) {
-      if (c >= '0' && c <= '9') digits.push_back(c);
-    }
-    uint64_t kib = 0;
-    return absl::SimpleAtoi(digits, &kib) ? kib * 1024 : 0;
-  }
-  return 0;
-}
-
-// Resets VmHWM to the current resident size (Linux >= 4.0).
-bool ResetPeak(pid_t pid) {
-  std::ofstream clear(absl::StrCat("/proc/", pid, "/clear_refs"));
-  clear << "5";
-  return static_cast<bool>(clear.flush());
-}
-
-// CPU time of every thread `pid` ever had, those that exited included (/proc/PID/stat utime +
-// stime, clock ticks), in ns; -1 if unreadable. ProcessCpuNs (cpu_time.h) sums only the live
-// threads' schedstat, and the threads of unibusd's sync gRPC server come and go: across one
-// blob it can even go backwards. Ticks are coarse (10 ms), hence means over the rounds.
-int64_t ProcessCpuTicksNs(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
-  // After "(comm)": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-  // utime stime.
-  unsigned long long utime = 0, stime = 0;
-  if (std::sscanf(stat.c_str() + paren + 1,
-                  " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) {
-    return -1;
-  }
-  static const long kTicks = sysconf(_SC_CLK_TCK);
-  return static_cast<int64_t>((utime + stime) * (1'000'000'000LL / kTicks));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Timing one operation: wall time, this process's CPU, unibusd's CPU.
@@ -198,7 +137,7 @@ struct Sample {
   double seconds = 0;
   double self_cpu_s = 0;    // this process: client threads (and the transport server in (2c))
   double self_sys_s = 0;    // its kernel part
-  double server_cpu_s = 0;  // unibusd, every thread (ProcessCpuTicksNs)
+  double server_cpu_s = 0;  // unibusd, every thread, exited ones too (ProcessCpuTicksNs)
 };
 
 absl::Status Timed(pid_t server_pid, const std::string& name,
@@ -338,18 +277,7 @@ std::unique_ptr<grpc::Server> StartTransportServer(const PemKeyPair& server_cert
   tls.pem_key_cert_pairs.push_back({server_cert.key_pem, server_cert.cert_pem});
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), port);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 30 * 60'000);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
-  if (window > 0) {
-    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-    builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, window);
-  }
+  control::server::ApplyTransportLimits(builder, kMaxMessageBytes, window);
   builder.RegisterService(service);
   return builder.BuildAndStart();
 }
@@ -811,7 +739,7 @@ void PrintRound(const char* label, int n, const Results& r) {
 // Warm-up rounds, then `rounds` rounds into *results; every case once per round, in an order
 // rotating per round so that slow drift on the machine hits every case alike.
 absl::Status RunRounds(Fixture& f, int warmup_rounds, int rounds, Results* results) {
-  for (int round = -warmup_rounds; round < rounds && !g_interrupted.load(); ++round) {
+  for (int round = -warmup_rounds; round < rounds && !Interrupted(); ++round) {
     Results these = *results;
     for (auto& row : these.rows) row.clear();
     for (int k = 0; k < kCases; ++k) {
@@ -903,7 +831,7 @@ ConcurrentResult RawUploads(const Fixture& f, Uploaders& u) {
           PutOutcome out = RawPut(*u.stubs[i], f.room_id, sealed[i].address,
                                   sealed[i].ciphertext);
           if (out.status.ok() || !out.retry_after_ms.has_value() || absl::Now() > give_up ||
-              g_interrupted.load()) {
+              Interrupted()) {
             return out.status;
           }
           refusals.fetch_add(1);
@@ -931,7 +859,7 @@ const Path kPaths[] = {
 
 void PrintThroughput(const Results& r) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("THROUGHPUT  one %.2f MiB blob per path and round; median of %zu round(s); MB = "
               "10^6 bytes (plaintext for (1) and (2a), ciphertext for the rest)\n",
               r.blob_bytes / kMiB, r.rounds());
@@ -939,7 +867,7 @@ void PrintThroughput(const Results& r) {
               "rounds ((2c)'s server runs in this process).\nceiling = put+get MB/s if that CPU "
               "were spread over all %u cores and nothing else ran\n",
               cores);
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-38s %8s %8s %8s %7s %7s %11s %11s %8s\n", "path", "put MB/s", "get MB/s",
               "put+get", "put ms", "get ms", "put CPU ms", "get CPU ms", "ceiling");
   auto cpu = [&](Row row) {
@@ -958,7 +886,7 @@ void PrintThroughput(const Results& r) {
               Fmt(Median(r.Combined(kDiskWrite, kDiskCommit))).c_str(), "", "",
               Fmt(r.Ms(kDiskWrite)).c_str(), Fmt(r.Ms(kDiskCommit)).c_str(),
               cpu(kDiskWrite).c_str());
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("CRYPTO PARTS  (this process, one thread; SealBlob = key + encrypt + sha256, "
               "OpenBlob = sha256 + decrypt, memcpy = a fresh copy)\n");
   for (Row row : {kSeal, kOpen, kSha256, kDecrypt, kMemcpy}) {
@@ -968,7 +896,7 @@ void PrintThroughput(const Results& r) {
 }
 
 void PrintRatios(const Results& r) {
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("RATIOS  (1) e2e as a fraction of each baseline, per round: median [min..max]\n");
   std::printf("%-38s %20s %20s %20s\n", "baseline", "put", "get", "put+get");
   const std::vector<double> put = r.Rates(kE2ePut), get = r.Rates(kE2eGet);
@@ -991,7 +919,7 @@ void PrintRatios(const Results& r) {
 }
 
 void PrintWhereTimeGoes(const Results& r) {
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("WHERE THE TIME GOES  (median ms per blob; the library seals the whole blob before "
               "it uploads, and downloads it whole before it decrypts, so the parts add up)\n");
   const double put = r.Ms(kE2ePut), get = r.Ms(kE2eGet), seal = r.Ms(kSeal), open = r.Ms(kOpen);
@@ -1020,14 +948,14 @@ void PrintWhereTimeGoes(const Results& r) {
 void PrintMemory(const std::vector<ConcurrentResult>& results, uint64_t blob_bytes,
                  uint64_t budget) {
   if (results.empty()) return;
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("MEMORY  unibusd's resident memory while uploads of one %.2f MiB blob each run at "
               "once (budget %.0f MiB);\npeak = max(VmHWM after clear_refs, VmRSS sampled every "
               "5 ms); growth = peak - base (VmRSS just before); vs start = peak - the first "
               "phase's base\n(freed memory stays resident, so a later phase starts higher); "
               "CPU s = this process / unibusd\n",
               blob_bytes / kMiB, budget / kMiB);
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-22s %6s %6s %8s %8s %8s %8s %8s %9s %9s %4s  %s\n", "uploads", "wall s",
               "MB/s", "base MiB", "peak MiB", "growth", "-budget", "vs start", "after MiB",
               "CPU s", "fail", "refusals");
@@ -1066,13 +994,7 @@ int Main(const std::string& dir) {
               "%s; %u hardware threads%s\n",
               static_cast<unsigned long long>(results.blob_bytes), results.blob_bytes / kMiB,
               static_cast<unsigned long long>(results.ciphertext_bytes), sodium_version_string(),
-              std::thread::hardware_concurrency(),
-#ifdef NDEBUG
-              ""
-#else
-              "  [NOT an optimised build: use bazel run -c opt]"
-#endif
-  );
+              std::thread::hardware_concurrency(), BuildNote());
   std::printf("directory %s (%s at exit)\n", dir.c_str(),
               absl::GetFlag(FLAGS_keep_dir) ? "kept" : "removed");
   Bench b;
@@ -1088,7 +1010,7 @@ int Main(const std::string& dir) {
   }
 
   std::vector<ConcurrentResult> concurrent;
-  if (concurrency > 0 && !g_interrupted.load()) {
+  if (concurrency > 0 && !Interrupted()) {
     std::printf("memory phase: %d uploaders, one identity and connection each...\n", concurrency);
     std::fflush(stdout);
     Uploaders uploaders;
@@ -1096,7 +1018,7 @@ int Main(const std::string& dir) {
       return Fail("uploaders", s);
     }
     concurrent.push_back(LibraryUploads(b.f, uploaders));
-    if (absl::GetFlag(FLAGS_raw_concurrent) && !g_interrupted.load()) {
+    if (absl::GetFlag(FLAGS_raw_concurrent) && !Interrupted()) {
       concurrent.push_back(RawUploads(b.f, uploaders));
     }
   }
@@ -1106,13 +1028,13 @@ int Main(const std::string& dir) {
   PrintRatios(results);
   PrintWhereTimeGoes(results);
   PrintMemory(concurrent, results.blob_bytes, budget);
-  PrintRule();
+  PrintRule(kRuleWidth);
   const double combined = Median(results.Combined(kE2ePut, kE2eGet));
   std::printf("GOAL (issue #5): e2e put+get of a %.2f MiB blob: %.0f MB/s (goal >= %.0f MB/s)  "
               "%s\n",
               results.blob_bytes / kMiB, combined, kGoalMBps,
               combined >= kGoalMBps ? "PASS" : "FAIL");
-  PrintRule();
+  PrintRule(kRuleWidth);
   bool ok = true;
   for (const ConcurrentResult& r : concurrent) ok = ok && r.failures == 0;
   return ok ? 0 : 1;
@@ -1124,22 +1046,8 @@ int Main(const std::string& dir) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   unibus::bench::SetUpRunfiles(argv[0]);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = &unibus::bench::OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  unibus::bench::CatchInterrupts();
   unibus::common::InitSodium();
-  std::string dir = unibus::bench::MakeTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-blob-bench");
-  if (dir.empty()) {
-    std::fprintf(stderr, "cannot create a temporary directory\n");
-    return 1;
-  }
-  setenv("TEST_TMPDIR", dir.c_str(), 1);
-  int code = unibus::bench::Main(dir);
-  if (!absl::GetFlag(FLAGS_keep_dir)) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  return code;
+  return unibus::bench::RunInTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-blob-bench",
+                                     absl::GetFlag(FLAGS_keep_dir), &unibus::bench::Main);
 }

@@ -23,7 +23,6 @@
 // See bench/README.md.
 #include <dirent.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -37,7 +36,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -48,6 +46,7 @@
 
 #include "bench/bench_env.h"
 #include "bench/cpu_time.h"
+#include "bench/report.h"
 #include "bench/stats.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -104,17 +103,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr double kGoalRatio = 0.60;
 
-std::atomic<bool> g_interrupted{false};
-void OnSignal(int) { g_interrupted.store(true); }
-
 double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
 double Micros(SteadyClock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-
-std::string Fmt(double v) {
-  if (v >= 100) return absl::StrFormat("%.0f", v);
-  if (v >= 10) return absl::StrFormat("%.1f", v);
-  return absl::StrFormat("%.2f", v);
-}
 
 std::string NatsError(natsStatus s) {
   const char* last = nats_GetLastError(nullptr);
@@ -336,7 +326,7 @@ RateResult RunConnects(const std::string& url, const std::vector<const Identity*
       ready.fetch_add(1);
       while (!go.load()) std::this_thread::yield();
       for (int k = 0; k < mine; ++k) {
-        if (errors.load() >= kMaxErrors || g_interrupted.load()) break;
+        if (errors.load() >= kMaxErrors || Interrupted()) break;
         const Identity& id = *ids[(t + static_cast<size_t>(k) * threads) % ids.size()];
         const Signer signer{&id};
         absl::StatusOr<NatsOptionsPtr> opts = MakeOptions(url, signer, DialConfig{});
@@ -413,7 +403,7 @@ absl::Status WaitAllAccepted(const std::string& url, const std::vector<const Ide
         break;
       }
       last = NatsError(s);
-      if (absl::Now() > deadline || g_interrupted.load()) {
+      if (absl::Now() > deadline || Interrupted()) {
         return absl::DeadlineExceededError("identities not accepted in time: " + last);
       }
       absl::SleepFor(absl::Milliseconds(50));
@@ -585,7 +575,7 @@ StormResult RunStorm(Stack& stack, std::vector<std::unique_ptr<StormClient>>& cl
     return live[i]->reconnects.load() > base_reco[i] || live[i]->closed.load();
   };
   int64_t deadline_ns = start_ns + absl::ToInt64Nanoseconds(deadline);
-  while (NowNs() < deadline_ns && !g_interrupted.load()) {
+  while (NowNs() < deadline_ns && !Interrupted()) {
     bool all = true;
     for (size_t i = 0; i < live.size() && all; ++i) all = done(i);
     if (all) break;
@@ -655,7 +645,7 @@ StormResult RunStorm(Stack& stack, std::vector<std::unique_ptr<StormClient>>& cl
 
 // ---------------------------------------------------------------------------------------------
 
-void PrintRule() { std::printf("%s\n", std::string(100, '-').c_str()); }
+constexpr int kRuleWidth = 100;  // of the tables' rules (report.h PrintRule)
 
 struct Series {
   std::vector<RateResult> runs;
@@ -689,13 +679,7 @@ int Main(const std::string& dir) {
 
   std::printf("unibus callout bench: %s, nats.c %s, %u hardware threads, --signer=%s%s\n",
               NatsServerVersion(dir).c_str(), nats_GetVersion(), std::thread::hardware_concurrency(),
-              ProjectSigner() ? "project" : "raw",
-#ifdef NDEBUG
-              ""
-#else
-              "  [NOT an optimised build: use bazel run -c opt]"
-#endif
-  );
+              ProjectSigner() ? "project" : "raw", BuildNote());
   std::printf("directory %s (%s at exit)\n", dir.c_str(),
               absl::GetFlag(FLAGS_keep_dir) ? "kept" : "removed");
   std::fflush(stdout);
@@ -738,7 +722,7 @@ int Main(const std::string& dir) {
             auto user = stack.control().AddUser(identities[i], v1::ROLE_MEMBER,
                                                 absl::StrFormat("bench-%05d", i));
             if (user.ok()) break;
-            if (g_interrupted.load() || absl::Now() > deadline ||
+            if (Interrupted() || absl::Now() > deadline ||
                 (user.status().code() != absl::StatusCode::kResourceExhausted &&
                  user.status().code() != absl::StatusCode::kUnavailable)) {
               if (t == 0 || !failed.exchange(true)) error = user.status().ToString();
@@ -796,7 +780,7 @@ int Main(const std::string& dir) {
   std::printf("\nrates: %d round(s) x %zu thread count(s) x 2 servers, %d connects (connect + "
               "close) per case and round\n",
               rounds, thread_counts.size(), connects);
-  for (int round = 0; round < rounds && !g_interrupted.load(); ++round) {
+  for (int round = 0; round < rounds && !Interrupted(); ++round) {
     for (size_t ti = 0; ti < thread_counts.size(); ++ti) {
       // Alternate which server goes first, so slow drift hits both alike.
       const int order[2] = {round % 2 == 0 ? kCallout : kBaseline,
@@ -843,7 +827,7 @@ int Main(const std::string& dir) {
   std::vector<float> initial_lat;
   std::string initial_error;
   bool storm_ok = true;
-  if (storm_clients > 0 && !g_interrupted.load()) {
+  if (storm_clients > 0 && !Interrupted()) {
     std::printf("\nstorm: connecting %d clients through the callout (%d threads)...\n",
                 storm_clients, storm_threads);
     std::fflush(stdout);
@@ -860,7 +844,7 @@ int Main(const std::string& dir) {
     auto start = SteadyClock::now();
     for (int t = 0; t < storm_threads; ++t) {
       workers.emplace_back([&, t] {
-        for (int i = t; i < storm_clients && !g_interrupted.load(); i += storm_threads) {
+        for (int i = t; i < storm_clients && !Interrupted(); i += storm_threads) {
           StormClient& c = *clients[i];
           DialConfig dc;
           dc.max_reconnect = absl::GetFlag(FLAGS_storm_max_reconnect);
@@ -915,7 +899,7 @@ int Main(const std::string& dir) {
     std::fflush(stdout);
     if (initial_failures > 0) storm_ok = false;
 
-    for (int k = 0; k < storms && !g_interrupted.load(); ++k) {
+    for (int k = 0; k < storms && !Interrupted(); ++k) {
       std::printf("  storm %d: restarting nats-server...\n", k + 1);
       std::fflush(stdout);
       StormResult r =
@@ -950,7 +934,7 @@ int Main(const std::string& dir) {
 
   // ---- Report ----
   std::printf("\n");
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("CONNECT RATE  nats.c nkey connect + close, %d identities round-robin, %d connects "
               "per case and round, median of %d round(s)\n",
               n_ids, connects, rounds);
@@ -958,7 +942,7 @@ int Main(const std::string& dir) {
               "baseline = a second nats-server, same identities as plain nkey users (no callout)\n"
               "latency  = natsConnection_Connect only; conn/s = connects / wall time incl. close\n"
               "ratio    = callout / baseline of the same round: median [min..max] over rounds\n");
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-16s %3s %8s %8s %8s %9s   %-18s %-18s %-18s\n", "server", "thr", "conn/s",
               "p50 us", "p99 us", "max us", "conn/s ratio", "p50 ratio", "p99 ratio");
   bool rates_ok = true;
@@ -980,7 +964,7 @@ int Main(const std::string& dir) {
       for (const RateResult& r : s.runs) zero_sig_total += r.zero_sig;
     }
   }
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("CPU per successful connect (us, median over rounds): where the time goes\n");
   std::printf("%-16s %3s %10s %10s %10s %10s   %s\n", "server", "thr", "client", "nats-srv",
               "authd", "total", "total / 2 cores -> conn/s ceiling");
@@ -1002,7 +986,7 @@ int Main(const std::string& dir) {
               ProjectSigner() ? "refused locally" : "sent empty, refused by the server",
               static_cast<long long>(zero_sig_total));
   if (!storm_results.empty() || storm_clients > 0) {
-    PrintRule();
+    PrintRule(kRuleWidth);
     std::printf("RECONNECT STORM  %d clients through the callout (own identities); nats.c: max "
                 "reconnect %d, wait %d ms, jitter %d ms, connect timeout 5 s; deadline %d s\n",
                 storm_clients, absl::GetFlag(FLAGS_storm_max_reconnect),
@@ -1018,7 +1002,7 @@ int Main(const std::string& dir) {
                 "reconnected callback after the\nrestart began / after the new server was ready; "
                 "p50/p99 over clients from the restart; FAILED = gave up (closed)\n+ missing at the "
                 "deadline + no flush round trip on the new server id\n");
-    PrintRule();
+    PrintRule(kRuleWidth);
     std::printf("%-5s %7s %7s %7s %6s %6s %7s %8s %9s %6s %6s  %-22s %-17s %-9s %s\n", "storm",
                 "clients", "restart", "reconn", "FAILED", "closed", "missing", "all back",
                 "after rdy", "p50 s", "p99 s", "authd refused(nonce)", "nats autherr/slow",
@@ -1039,7 +1023,7 @@ int Main(const std::string& dir) {
       for (const std::string& f : r.failed) std::printf("      FAILED %s\n", f.c_str());
     }
   }
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("GOALS\n");
   for (size_t ti = 0; ti < thread_counts.size(); ++ti) {
     double ratio = Median(ratios(ti, &RateResult::rate));
@@ -1056,7 +1040,7 @@ int Main(const std::string& dir) {
                 storm_clients, storm_results.size(), failed,
                 storm_ok && failed == 0 && !storm_results.empty() ? "PASS" : "FAIL");
   }
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::fflush(stdout);
 
   // ---- Teardown: close the storm clients and wait for their closed callbacks (which use them).
@@ -1086,11 +1070,7 @@ int Main(const std::string& dir) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   unibus::bench::SetUpRunfiles(argv[0]);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = &unibus::bench::OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  unibus::bench::CatchInterrupts();
   // Every storm client is a socket here and in nats-server (which inherits the limit).
   rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
@@ -1101,17 +1081,9 @@ int main(int argc, char** argv) {
     }
   }
   unibus::common::InitSodium();
-  std::string dir = unibus::bench::MakeTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-callout-bench");
-  if (dir.empty()) {
-    std::fprintf(stderr, "cannot create a temporary directory\n");
-    return 1;
-  }
-  setenv("TEST_TMPDIR", dir.c_str(), 1);
-  nats_Open(-1);
-  int code = unibus::bench::Main(dir);
-  if (!absl::GetFlag(FLAGS_keep_dir)) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  return code;
+  return unibus::bench::RunInTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-callout-bench",
+                                     absl::GetFlag(FLAGS_keep_dir), [](const std::string& dir) {
+                                       nats_Open(-1);
+                                       return unibus::bench::Main(dir);
+                                     });
 }

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "bench/bench_env.h"
+#include "bench/report.h"
 #include "bench/stats.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -56,6 +57,7 @@
 #include "common/time/clock.h"
 #include "control/blob/disk_blob_store.h"
 #include "control/server/control_server.h"
+#include "control/server/transport_limits.h"
 #include "control/store/sqlite/sqlite_store.h"
 #include "control/testing/sealed_keys.h"
 #include "unibus/v1/rooms.grpc.pb.h"
@@ -262,7 +264,8 @@ class EchoService final : public v1::UserService::Service {
   std::atomic<size_t> reply_bytes_{0};
 };
 
-// Same TLS mode, certificate, message limits and HTTP/2 settings as ControlServer::Start.
+// Same TLS mode, certificate, message limits and HTTP/2 settings as ControlServer::Start with
+// the default options Main gives it.
 std::unique_ptr<grpc::Server> StartEchoServer(const PemKeyPair& server_cert, EchoService* service,
                                               int* port) {
   grpc::SslServerCredentialsOptions tls(
@@ -270,14 +273,9 @@ std::unique_ptr<grpc::Server> StartEchoServer(const PemKeyPair& server_cert, Ech
   tls.pem_key_cert_pairs.push_back({server_cert.key_pem, server_cert.cert_pem});
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), port);
-  builder.SetMaxReceiveMessageSize(1 << 20);
-  builder.SetMaxSendMessageSize(1 << 20);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 30 * 60'000);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
+  const int max_message_bytes = control::server::ServerOptions().max_message_bytes;
+  control::server::ApplyTransportLimits(builder, max_message_bytes,
+                                        control::server::kStreamWindowBytes);
   builder.RegisterService(service);
   return builder.BuildAndStart();
 }
@@ -402,9 +400,10 @@ std::vector<ThreadWrites> MakeAllWrites(const std::vector<Peer>& writers,
 // ---------------------------------------------------------------------------------------------
 // Output
 
-std::string Fmt(double v) { return absl::StrFormat("%.0f", v); }
+// This bench's columns are sized for whole numbers; report.h's Fmt adds decimals below 100.
+std::string Whole(double v) { return absl::StrFormat("%.0f", v); }
 
-void PrintRule() { std::printf("%s\n", std::string(96, '-').c_str()); }
+constexpr int kRuleWidth = 96;  // of the tables' rules (report.h PrintRule)
 
 std::vector<int> ParseThreads(const std::string& text) {
   std::vector<int> out;
@@ -443,13 +442,7 @@ int Main() {
   std::printf("unibus control-plane bench: gRPC %s, %u hardware threads, absl::Mutex deadlock "
               "detection %s%s\n",
               grpc::Version().c_str(), std::thread::hardware_concurrency(),
-              absl::GetFlag(FLAGS_mutex_deadlock_detection) ? "as installed" : "off",
-#ifdef NDEBUG
-              ""
-#else
-              "  [NOT an optimised build: use bazel run -c opt]"
-#endif
-  );
+              absl::GetFlag(FLAGS_mutex_deadlock_detection) ? "as installed" : "off", BuildNote());
   std::printf("SQLite files in %s (removed at exit)\n", dir.c_str());
 
   // ---- TLS material and identities ----
@@ -645,8 +638,8 @@ int Main() {
         RunResult r = Merge(parts[k]);
         std::printf("  round %d  %-18s %d thr  %8s rpc/s  p50 %6s us  p99 %6s us  max %7s us"
                     "%s\n",
-                    round + 1, rc.name.c_str(), threads, Fmt(r.rate).c_str(),
-                    Fmt(r.p50_us).c_str(), Fmt(r.p99_us).c_str(), Fmt(r.max_us).c_str(),
+                    round + 1, rc.name.c_str(), threads, Whole(r.rate).c_str(),
+                    Whole(r.p50_us).c_str(), Whole(r.p99_us).c_str(), Whole(r.max_us).c_str(),
                     r.errors ? absl::StrCat("  ERRORS ", r.errors, ": ", r.first_error).c_str()
                              : "");
         std::fflush(stdout);
@@ -742,8 +735,8 @@ int Main() {
         RunResult r = Merge(parts[k]);
         std::printf("  round %d  %-18s %d thr  %8s op/s   p50 %6s us  p99 %6s us  max %7s us"
                     "%s\n",
-                    round + 1, write_names[k], threads, Fmt(r.rate).c_str(),
-                    Fmt(r.p50_us).c_str(), Fmt(r.p99_us).c_str(), Fmt(r.max_us).c_str(),
+                    round + 1, write_names[k], threads, Whole(r.rate).c_str(),
+                    Whole(r.p50_us).c_str(), Whole(r.p99_us).c_str(), Whole(r.max_us).c_str(),
                     r.errors ? absl::StrCat("  ERRORS ", r.errors, ": ", r.first_error).c_str()
                              : "");
         write_series[k][threads].runs.push_back(std::move(r));
@@ -774,13 +767,13 @@ int Main() {
   };
   bool all_ok = true;
   std::printf("\n");
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("READS  warm mTLS unary, closed loop, one connection per client thread; median of "
               "%d round(s) of %.1f s per case (%d interleaved slices)\n",
               rounds, absl::ToDoubleSeconds(run_length), slices);
   std::printf("ratio = rpc/s / echo (no-op) rpc/s of the same round: median [min..max] over "
               "rounds\n");
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-18s %4s %10s %9s %9s %9s   %s\n", "method", "thr", "rpc/s", "p50 us", "p99 us",
               "max us", "ratio vs echo");
   for (int threads : thread_counts) {
@@ -788,8 +781,8 @@ int Main() {
       const Series& s = read_series[k][threads];
       std::string ratio = k == kEcho ? "(baseline)" : ratio_text(ratios_of(k, kEcho, threads));
       std::printf("%-18s %4d %10s %9s %9s %9s   %s%s\n", read_cases[k].name.c_str(), threads,
-                  Fmt(s.rate()).c_str(), Fmt(s.p50()).c_str(), Fmt(s.p99()).c_str(),
-                  Fmt(s.max()).c_str(), ratio.c_str(),
+                  Whole(s.rate()).c_str(), Whole(s.p50()).c_str(), Whole(s.p99()).c_str(),
+                  Whole(s.max()).c_str(), ratio.c_str(),
                   s.errors() ? absl::StrCat("  ERRORS: ", s.first_error()).c_str() : "");
       if (s.errors()) all_ok = false;
     }
@@ -801,7 +794,7 @@ int Main() {
                 ratio_text(ratios_of(kListMyRooms, kEchoSized, threads)).c_str());
   }
   std::printf(")\n");
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("WRITES  closed loop, %d writes per case and round (split over the threads, in %d "
               "slices), median of %d round(s)\n",
               write_ops, slices, rounds);
@@ -810,7 +803,7 @@ int Main() {
               "echo  = the no-op echo, %.1f s per round interleaved with the writes: the\n"
               "        transport ceiling of this machine right now; ratio = op/s / echo rpc/s\n",
               absl::ToDoubleSeconds(run_length));
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-18s %4s %10s %9s %9s %9s   %s\n", "write", "thr", "op/s", "p50 us", "p99 us",
               "max us", "ratio vs echo");
   for (int threads : thread_counts) {
@@ -820,13 +813,13 @@ int Main() {
                               ? "(baseline)"
                               : ratio_text(ratios_in(write_series, k, kWriteEcho, threads));
       std::printf("%-18s %4d %10s %9s %9s %9s   %s%s\n", write_names[k], threads,
-                  Fmt(s.rate()).c_str(), Fmt(s.p50()).c_str(), Fmt(s.p99()).c_str(),
-                  Fmt(s.max()).c_str(), ratio.c_str(),
+                  Whole(s.rate()).c_str(), Whole(s.p50()).c_str(), Whole(s.p99()).c_str(),
+                  Whole(s.max()).c_str(), ratio.c_str(),
                   s.errors() ? absl::StrCat("  ERRORS: ", s.first_error()).c_str() : "");
       if (s.errors()) all_ok = false;
     }
   }
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("GOALS\n");
   for (int threads : thread_counts) {
     for (size_t k : {static_cast<size_t>(kGetRoom), static_cast<size_t>(kListMyRooms)}) {
@@ -845,7 +838,7 @@ int Main() {
                   write_series[kWriteEcho][threads].rate());
     }
   }
-  PrintRule();
+  PrintRule(kRuleWidth);
 
   // ---- Teardown ----
   conns.clear();

@@ -2,9 +2,12 @@
 
 #include <dirent.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +41,23 @@ int64_t ProcessCpuNs(pid_t pid) {
   }
   closedir(d);
   return total;
+}
+
+int64_t ProcessCpuTicksNs(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name in parentheses may itself contain spaces and parentheses.
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  // After "(comm)": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+  // utime stime.
+  unsigned long long utime = 0, stime = 0;
+  if (std::sscanf(stat.c_str() + paren + 1,
+                  " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) {
+    return -1;
+  }
+  static const long kTicks = sysconf(_SC_CLK_TCK);
+  return static_cast<int64_t>((utime + stime) * (1'000'000'000LL / kTicks));
 }
 
 }  // namespace unibus::bench

@@ -20,7 +20,6 @@
 // missed goal. See bench/README.md.
 #include <dirent.h>
 #include <limits.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -36,7 +35,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -48,6 +46,7 @@
 
 #include "bench/bench_env.h"
 #include "bench/cpu_time.h"
+#include "bench/report.h"
 #include "bench/stats.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -120,9 +119,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr double kGoalAeadRatio = 0.50;    // (b) / (a)
 constexpr double kGoalSignedRatio = 0.80;  // (c) / Ed25519 verifies per second
 
-std::atomic<bool> g_interrupted{false};
-void OnSignal(int) { g_interrupted.store(true); }
-
 int64_t ThreadCpuNs() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -160,21 +156,7 @@ pid_t FindNatsServer(const std::string& stack_dir) {
   return found;
 }
 
-std::string Fmt(double v) {
-  if (v >= 100) return absl::StrFormat("%.0f", v);
-  if (v >= 10) return absl::StrFormat("%.1f", v);
-  return absl::StrFormat("%.2f", v);
-}
-
-// "median [min..max]" of ratios, in percent.
-std::string PercentText(const std::vector<double>& v) {
-  if (v.empty()) return "-";
-  return absl::StrFormat("%.0f%% [%.0f..%.0f]", 100 * Median(v),
-                         100 * *std::min_element(v.begin(), v.end()),
-                         100 * *std::max_element(v.begin(), v.end()));
-}
-
-void PrintRule() { std::printf("%s\n", std::string(112, '-').c_str()); }
+constexpr int kRuleWidth = 112;  // of the tables' rules (report.h PrintRule)
 
 // ---------------------------------------------------------------------------------------------
 // The subscriber's side of one run.
@@ -330,7 +312,7 @@ Result Drive(const RunSpec& spec, const Endpoints& ep, Sink& sink) {
   const SteadyClock::time_point start = SteadyClock::now();
   const int64_t start_ns = NowNs();
   int64_t sent = 0;
-  for (; sent < spec.messages && !g_interrupted.load(); ++sent) {
+  for (; sent < spec.messages && !Interrupted(); ++sent) {
     if (paced) {
       std::this_thread::sleep_until(start + period * sent);
     } else if (!sink.AwaitWindow(sent, spec.window)) {
@@ -377,7 +359,7 @@ bool Probe(const std::function<bool(const std::string&, std::string*)>& send, Si
            absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   std::string error;
-  while (absl::Now() < deadline && !g_interrupted.load()) {
+  while (absl::Now() < deadline && !Interrupted()) {
     if (send("p", &error) && sink.AwaitProbe(absl::Milliseconds(200))) return true;
     if (!error.empty()) absl::SleepFor(absl::Milliseconds(100));
   }
@@ -483,7 +465,7 @@ absl::StatusOr<RawPair> ConnectRaw(const Stack& stack, const Identity& pub, cons
                                    const std::string& subject, bool send_asap = false) {
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   std::string last = "no attempt";
-  while (absl::Now() < deadline && !g_interrupted.load()) {
+  while (absl::Now() < deadline && !Interrupted()) {
     RawPair pair;
     pair.subject = subject;
     absl::StatusOr<NatsConnectionPtr> p =
@@ -698,7 +680,7 @@ void RunCodecRound(const std::vector<MicroCase>& cases, double seconds,
     for (int i = 0; i < 50; ++i) c.op();
   }
   std::vector<OpTimes> round(cases.size());
-  for (int s = 0; s < slices && !g_interrupted.load(); ++s) {
+  for (int s = 0; s < slices && !Interrupted(); ++s) {
     for (size_t i = 0; i < cases.size(); ++i) TimeOp(cases[i].op, seconds / slices, round[i]);
   }
   for (size_t i = 0; i < cases.size(); ++i) times[i].push_back(round[i]);
@@ -706,12 +688,12 @@ void RunCodecRound(const std::vector<MicroCase>& cases, double seconds,
 
 void PrintCodec(const std::vector<MicroCase>& cases,
                 const std::vector<std::vector<OpTimes>>& times, size_t payload) {
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("CODEC  client/internal/frame_codec.h alone, one thread, %zu B of data, median of "
               "%zu round(s); cpu = thread CPU time\n(immune to preemption by other processes), "
               "x verify = cpu / the verify's cpu\n",
               payload, times.empty() ? size_t{0} : times[0].size());
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-37s %9s %9s %9s %9s\n", "operation", "wall us", "cpu us", "ops/s", "x verify");
   auto med = [&](size_t i, double (OpTimes::*f)() const) {
     std::vector<double> v;
@@ -741,11 +723,11 @@ int CodecOnly(size_t payload) {
   }
   std::vector<std::vector<OpTimes>> times(micro.size());
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
-  for (int r = 0; r < rounds && !g_interrupted.load(); ++r) {
+  for (int r = 0; r < rounds && !Interrupted(); ++r) {
     RunCodecRound(micro, absl::GetFlag(FLAGS_micro_seconds), times);
   }
   PrintCodec(micro, times, payload);
-  PrintRule();
+  PrintRule(kRuleWidth);
   return 0;
 }
 
@@ -830,13 +812,7 @@ int Main(const std::string& dir) {
               "deadlock detection %s%s\n",
               NatsServerVersion(dir).c_str(), nats_GetVersion(), sodium_version_string(),
               std::thread::hardware_concurrency(),
-              absl::GetFlag(FLAGS_mutex_deadlock_detection) ? "as installed" : "off",
-#ifdef NDEBUG
-              ""
-#else
-              "  [NOT an optimised build: use bazel run -c opt]"
-#endif
-  );
+              absl::GetFlag(FLAGS_mutex_deadlock_detection) ? "as installed" : "off", BuildNote());
   std::printf("directory %s (%s at exit)\n", dir.c_str(),
               absl::GetFlag(FLAGS_keep_dir) ? "kept" : "removed");
   std::fflush(stdout);
@@ -943,8 +919,8 @@ int Main(const std::string& dir) {
               static_cast<long long>(stored),
               static_cast<long long>(window), lat_rate, static_cast<long long>(lat_messages),
               micro_seconds);
-  for (int round = 0; round < rounds && !g_interrupted.load(); ++round) {
-    for (int k = 0; k < kNumCases + 1 && !g_interrupted.load(); ++k) {
+  for (int round = 0; round < rounds && !Interrupted(); ++round) {
+    for (int k = 0; k < kNumCases + 1 && !Interrupted(); ++k) {
       int c = (k + round) % (kNumCases + 1);
       if (c == kNumCases) {  // the Ed25519 verify reference, between the cases
         for (int i = 0; i < 50; ++i) micro[0].op();
@@ -976,7 +952,7 @@ int Main(const std::string& dir) {
       tput[c].runs.push_back(std::move(r));
     }
     for (int c : lat_cases) {
-      if (g_interrupted.load() || lat_messages == 0 || !selected(c)) continue;
+      if (Interrupted() || lat_messages == 0 || !selected(c)) continue;
       Result r = run(c, lat_messages, lat_rate);
       std::printf("  round %d  %-36s latency p50 %s us, p99 %s us, max %s us%s\n", round + 1,
                   kCaseNames[c], Fmt(r.p50_us).c_str(), Fmt(r.p99_us).c_str(),
@@ -994,7 +970,7 @@ int Main(const std::string& dir) {
   const std::vector<double> raw_rates = Rates(tput[kRaw]);
   const double cores = std::max(1u, std::thread::hardware_concurrency());
   std::printf("\n");
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("THROUGHPUT  1 publisher -> 1 subscriber, %zu B of data per frame, at most %lld in "
               "flight, median of %d round(s)\n",
               payload, static_cast<long long>(window), rounds);
@@ -1005,7 +981,7 @@ int Main(const std::string& dir) {
               "srv = nats-server; "
               "ceiling = frames/s if the %.0f cores did nothing but this (cores / total)\n",
               cores);
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-37s %9s %7s %-16s %-16s %5s %5s %5s %5s %5s %5s %7s\n", "case", "frames/s",
               "MB/s", "vs raw (a)", "vs verify", "pub", "sub", "proc", "kern", "srv", "total",
               "ceiling");
@@ -1033,12 +1009,12 @@ int Main(const std::string& dir) {
   std::printf("%-37s %9s %7s %-16s %-16s   %s us wall, %s us cpu per verify\n",
               "Ed25519 verify, 1 thread", Fmt(verify).c_str(), "", "", "(reference)",
               verify > 0 ? Fmt(1e6 / verify).c_str() : "-", Fmt(Median(verify_cpu_us)).c_str());
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("LATENCY  one-way (send call -> on_message), paced at %d frames/s, %lld frames per "
               "round, median of %d round(s)\nnats.c's flusher thread waits up to 1 ms for more "
               "data before it writes; the send-ASAP row writes at once\n",
               lat_rate, static_cast<long long>(lat_messages), rounds);
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("%-37s %9s %9s %9s\n", "case", "p50 us", "p99 us", "max us");
   for (int c : lat_cases) {
     const Series& s = lat[c];
@@ -1061,7 +1037,7 @@ int Main(const std::string& dir) {
     }
   }
   const double spv = Median(sub_per_verify);
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("WHERE THE TIME GOES\n");
   std::printf("  (b) ratio of the CPU-bound ceilings on %.0f cores, aead / raw: %.0f%% (CPU per "
               "frame of raw / of aead)\n",
@@ -1075,7 +1051,7 @@ int Main(const std::string& dir) {
               "verify rate\n",
               spv, spv > 0 ? 100 / spv : 0, verify_cpu > 0 ? signed_total / verify_cpu : 0,
               verify_cpu > 0 ? signed_total / verify_cpu : 0);
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::printf("GOALS\n");
   std::printf("  (b) aead frames/s vs raw nats.c pub/sub:        %5.1f%%  (goal >= %.0f%%)  %s\n",
               100 * aead_ratio, 100 * kGoalAeadRatio,
@@ -1083,7 +1059,7 @@ int Main(const std::string& dir) {
   std::printf("  (c) signed frames/s vs Ed25519 verifies/s:      %5.1f%%  (goal >= %.0f%%)  %s\n",
               100 * signed_ratio, 100 * kGoalSignedRatio,
               signed_ratio >= kGoalSignedRatio ? "PASS" : "FAIL");
-  PrintRule();
+  PrintRule(kRuleWidth);
   std::fflush(stdout);
 
   raw->pub.reset();
@@ -1102,27 +1078,16 @@ int Main(const std::string& dir) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   unibus::bench::SetUpRunfiles(argv[0]);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = &unibus::bench::OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  unibus::bench::CatchInterrupts();
   unibus::common::InitSodium();
   if (absl::GetFlag(FLAGS_codec_only)) {
     return unibus::bench::CodecOnly(static_cast<size_t>(std::max(8, absl::GetFlag(FLAGS_payload))));
   }
-  std::string dir = unibus::bench::MakeTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-frames-bench");
-  if (dir.empty()) {
-    std::fprintf(stderr, "cannot create a temporary directory\n");
-    return 1;
-  }
-  setenv("TEST_TMPDIR", dir.c_str(), 1);
-  nats_Open(-1);
-  int code = unibus::bench::Main(dir);
-  nats_CloseAndWait(10000);
-  if (!absl::GetFlag(FLAGS_keep_dir)) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  return code;
+  return unibus::bench::RunInTempDir(absl::GetFlag(FLAGS_tmpdir), "unibus-frames-bench",
+                                     absl::GetFlag(FLAGS_keep_dir), [](const std::string& dir) {
+                                       nats_Open(-1);
+                                       int code = unibus::bench::Main(dir);
+                                       nats_CloseAndWait(10000);
+                                       return code;
+                                     });
 }

@@ -1,6 +1,5 @@
 #include "control/blob/disk_blob_store.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,9 +10,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/dir_entries.h"
 
 namespace unibus::control::blob {
 namespace {
+
+using common::testing::DirEntries;
 
 const std::string kRoom(32, 'a');
 const std::string kOtherRoom(32, 'b');
@@ -23,18 +25,6 @@ std::string TempDir() {
   static int n = 0;
   std::string dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/blobs-", getpid(), "-", ++n);
   return dir;
-}
-
-std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string name = e->d_name;
-      if (name != "." && name != "..") names.push_back(name);
-    }
-    closedir(d);
-  }
-  return names;
 }
 
 std::string ReadAll(BlobReader& reader, size_t step) {
@@ -56,12 +46,12 @@ TEST(DiskBlobStoreTest, WrittenBlobIsInvisibleUntilCommit) {
   ASSERT_TRUE((*writer)->Append("world").ok());
   EXPECT_TRUE(absl::IsNotFound((*store)->Stat(kRoom, kAddress).status()));
   EXPECT_TRUE(absl::IsNotFound((*store)->Open(kRoom, kAddress).status()));
-  EXPECT_EQ(Entries(dir + "/tmp").size(), 1u);
+  EXPECT_EQ(DirEntries(dir + "/tmp").size(), 1u);
 
   absl::StatusOr<bool> created = (*writer)->Commit();
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_TRUE(*created);
-  EXPECT_TRUE(Entries(dir + "/tmp").empty());
+  EXPECT_TRUE(DirEntries(dir + "/tmp").empty());
   absl::StatusOr<BlobMeta> meta = (*store)->Stat(kRoom, kAddress);
   ASSERT_TRUE(meta.ok());
   EXPECT_EQ(meta->size, 11u);
@@ -89,8 +79,8 @@ TEST(DiskBlobStoreTest, DroppedWriterLeavesNothing) {
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE((*writer)->Append(std::string(100'000, 'x')).ok());
   }
-  EXPECT_TRUE(Entries(dir + "/tmp").empty());
-  EXPECT_TRUE(Entries(dir + "/rooms").empty());
+  EXPECT_TRUE(DirEntries(dir + "/tmp").empty());
+  EXPECT_TRUE(DirEntries(dir + "/rooms").empty());
   EXPECT_TRUE(absl::IsNotFound((*store)->Stat(kRoom, kAddress).status()));
 }
 
@@ -124,7 +114,7 @@ TEST(DiskBlobStoreTest, OpenRemovesOrphansOfACrash) {
   auto store = DiskBlobStore::Open(dir, &removed);
   ASSERT_TRUE(store.ok());
   EXPECT_EQ(removed, 2);
-  EXPECT_TRUE(Entries(dir + "/tmp").empty());
+  EXPECT_TRUE(DirEntries(dir + "/tmp").empty());
   EXPECT_TRUE((*store)->Stat(kRoom, kAddress).ok());
 }
 

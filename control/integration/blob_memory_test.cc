@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "common/crypto/identity.h"
 #include "common/crypto/sha256.h"
+#include "common/testing/process_memory.h"
 #include "control/testing/rpc.h"
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
@@ -31,6 +31,8 @@ namespace unibus::control {
 namespace {
 
 using common::Identity;
+using common::testing::ProcessMemory;
+using common::testing::ResetPeak;
 using testing::Call;
 using testing::CodeOf;
 
@@ -45,30 +47,6 @@ constexpr int kClients = 40;
 // Connections, their TLS state and the threads serving them, beyond what the budget covers.
 // Measured: see the test's recorded properties.
 constexpr uint64_t kMargin = 48 * kMiB;
-
-// "VmRSS" or "VmHWM" of `pid`, in bytes.
-uint64_t Memory(pid_t pid, const std::string& field) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      std::string digits;
-      for (char c : line) {
-        if (c >= '0' && c <= '9') digits.push_back(c);
-      }
-      uint64_t kib = 0;
-      return absl::SimpleAtoi(digits, &kib) ? kib * 1024 : 0;
-    }
-  }
-  return 0;
-}
-
-// Resets the peak (VmHWM) to the current resident size (Linux ≥ 4.0).
-bool ResetPeak(pid_t pid) {
-  std::ofstream clear(absl::StrCat("/proc/", pid, "/clear_refs"));
-  clear << "5";
-  return static_cast<bool>(clear.flush());
-}
 
 // The bytes of blob `n`: chunk i is a shared pattern with (n, i) written over its start, so every
 // blob is different while the test holds only one chunk's worth of pattern.
@@ -151,7 +129,7 @@ TEST(BlobMemoryTest, FortyConcurrentMaximumUploadsStayWithinTheBudget) {
   }
 
   const pid_t pid = server->pid();
-  const uint64_t baseline = Memory(pid, "VmRSS");
+  const uint64_t baseline = ProcessMemory(pid, "VmRSS");
   ASSERT_GT(baseline, 0u);
   ASSERT_TRUE(ResetPeak(pid));
 
@@ -160,7 +138,7 @@ TEST(BlobMemoryTest, FortyConcurrentMaximumUploadsStayWithinTheBudget) {
   std::atomic<bool> done{false};
   std::thread sampler([&] {
     while (!done) {
-      uint64_t rss = Memory(pid, "VmRSS");
+      uint64_t rss = ProcessMemory(pid, "VmRSS");
       if (rss > sampled_peak) sampled_peak = rss;
       absl::SleepFor(absl::Milliseconds(5));
     }
@@ -188,7 +166,7 @@ TEST(BlobMemoryTest, FortyConcurrentMaximumUploadsStayWithinTheBudget) {
   for (std::thread& t : clients) t.join();
   done = true;
   sampler.join();
-  const uint64_t peak = std::max<uint64_t>(Memory(pid, "VmHWM"), sampled_peak.load());
+  const uint64_t peak = std::max<uint64_t>(ProcessMemory(pid, "VmHWM"), sampled_peak.load());
   const uint64_t growth = peak > baseline ? peak - baseline : 0;
   ::testing::Test::RecordProperty("baseline_rss_mib", static_cast<int>(baseline / kMiB));
   ::testing::Test::RecordProperty("peak_growth_mib", static_cast<int>(growth / kMiB));

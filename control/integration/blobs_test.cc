@@ -1,7 +1,6 @@
 // BlobService on a real unibusd with its disk store: the hash and size checks, the size cap,
 // membership, cancelled and crashed uploads, and the global in-flight upload budget. Raw gRPC,
 // so every byte and every code the server sends is visible.
-#include <dirent.h>
 #include <grpcpp/client_context.h>
 #include <unistd.h>
 
@@ -17,6 +16,8 @@
 #include "absl/time/clock.h"
 #include "common/crypto/identity.h"
 #include "common/crypto/sha256.h"
+#include "common/testing/dir_entries.h"
+#include "common/testing/test_bytes.h"
 #include "control/testing/rpc.h"
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
@@ -28,34 +29,14 @@ namespace {
 
 using common::Identity;
 using common::Sha256Hex;
+using common::testing::DirEntries;
+using common::testing::TestBytes;
 using testing::Call;
 using testing::CodeOf;
 using testing::UnibusdProcess;
 
 constexpr size_t kChunk = 512 << 10;
 constexpr uint64_t kMiB = 1 << 20;
-
-std::string Pattern(size_t n, int seed) {
-  std::string s(n, '\0');
-  uint32_t x = 2654435761u * static_cast<uint32_t>(seed + 1);
-  for (size_t i = 0; i < n; ++i) {
-    x = x * 1103515245u + 12345u;
-    s[i] = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string name = e->d_name;
-      if (name != "." && name != "..") names.push_back(name);
-    }
-    closedir(d);
-  }
-  return names;
-}
 
 // Waits (bounded) for a condition the server reaches asynchronously, e.g. after a cancel.
 bool Eventually(const std::function<bool()>& condition) {
@@ -198,8 +179,8 @@ class BlobsTest : public ::testing::Test {
   }
   // Nothing of any upload is on disk: no partial file, no blob of the room.
   bool NothingStored(const std::string& room_id) const {
-    return Entries(TmpDir()).empty() &&
-           Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room_id)).empty();
+    return DirEntries(TmpDir()).empty() &&
+           DirEntries(absl::StrCat(server_->blob_dir(), "/rooms/", room_id)).empty();
   }
 
   std::unique_ptr<UnibusdProcess> server_;
@@ -210,7 +191,7 @@ TEST_F(BlobsTest, PutStatGetRoundTripAndIdempotentReupload) {
   Peer bob = NewPeer("bob");
   std::string room = NewRoom(alice);
   AddMember(alice, room, bob);
-  std::string bytes = Pattern(kChunk * 2 + 12345, 1);
+  std::string bytes = TestBytes(kChunk * 2 + 12345, 1);
   std::string address = Sha256Hex(bytes);
 
   v1::PutBlobResponse put;
@@ -234,8 +215,8 @@ TEST_F(BlobsTest, PutStatGetRoundTripAndIdempotentReupload) {
   s = Put(bob, room, bytes, &put);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(put.created());
-  EXPECT_EQ(Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
-  EXPECT_TRUE(Entries(TmpDir()).empty());
+  EXPECT_EQ(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+  EXPECT_TRUE(DirEntries(TmpDir()).empty());
 
   // An empty blob is a blob too.
   ASSERT_TRUE(Put(alice, room, "").ok());
@@ -246,8 +227,8 @@ TEST_F(BlobsTest, PutStatGetRoundTripAndIdempotentReupload) {
 TEST_F(BlobsTest, HashMismatchIsInvalidArgumentAndStoresNothing) {
   Peer alice = NewPeer("alice");
   std::string room = NewRoom(alice);
-  std::string bytes = Pattern(kChunk + 7, 2);
-  std::string claimed = Sha256Hex(Pattern(kChunk + 7, 3));  // the address of other bytes
+  std::string bytes = TestBytes(kChunk + 7, 2);
+  std::string claimed = Sha256Hex(TestBytes(kChunk + 7, 3));  // the address of other bytes
   Upload upload(*alice.blobs);
   upload.Header(room, claimed, bytes.size());
   upload.Chunks(bytes);
@@ -271,7 +252,7 @@ TEST_F(BlobsTest, HashMismatchIsInvalidArgumentAndStoresNothing) {
 TEST_F(BlobsTest, ByteCountDifferentFromTheHeaderIsInvalidArgument) {
   Peer alice = NewPeer("alice");
   std::string room = NewRoom(alice);
-  std::string bytes = Pattern(1000, 4);
+  std::string bytes = TestBytes(1000, 4);
   for (uint64_t declared : {999u, 1001u}) {
     Upload upload(*alice.blobs);
     upload.Header(room, Sha256Hex(bytes), declared);
@@ -318,7 +299,7 @@ TEST_F(BlobsTest, ExactlyTheCapIsAcceptedOneByteOverIsRefusedBeforeAnyByte) {
   Peer alice = NewPeer("alice");
   std::string room = NewRoom(alice);
   const uint64_t cap = 3 * kMiB;
-  std::string at_cap = Pattern(cap, 5);
+  std::string at_cap = TestBytes(cap, 5);
   v1::PutBlobResponse put;
   grpc::Status s = Put(alice, room, at_cap, &put);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -326,7 +307,7 @@ TEST_F(BlobsTest, ExactlyTheCapIsAcceptedOneByteOverIsRefusedBeforeAnyByte) {
 
   // Only the header is sent and the request stream stays open: the answer must come from the
   // header alone (a server that waited for the bytes would run into the deadline instead).
-  std::string over = Pattern(cap + 1, 6);
+  std::string over = TestBytes(cap + 1, 6);
   Upload upload(*alice.blobs);
   ASSERT_TRUE(upload.Header(room, Sha256Hex(over), over.size()));
   s = upload.FinishWithoutWritesDone();
@@ -339,7 +320,7 @@ TEST_F(BlobsTest, ExactlyTheCapIsAcceptedOneByteOverIsRefusedBeforeAnyByte) {
   liar.Chunks(over);
   EXPECT_EQ(liar.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(StatCode(alice, room, Sha256Hex(over)), grpc::StatusCode::NOT_FOUND);
-  EXPECT_TRUE(Eventually([&] { return Entries(TmpDir()).empty(); }));
+  EXPECT_TRUE(Eventually([&] { return DirEntries(TmpDir()).empty(); }));
 }
 
 TEST_F(BlobsTest, OnlyMembersOfTheBlobsRoomMayPutStatOrGetIt) {
@@ -347,7 +328,7 @@ TEST_F(BlobsTest, OnlyMembersOfTheBlobsRoomMayPutStatOrGetIt) {
   Peer mallory = NewPeer("mallory");
   std::string room = NewRoom(alice);
   std::string mallorys_room = NewRoom(mallory);
-  std::string bytes = Pattern(5000, 7);
+  std::string bytes = TestBytes(5000, 7);
   std::string address = Sha256Hex(bytes);
   ASSERT_TRUE(Put(alice, room, bytes).ok());
 
@@ -356,7 +337,7 @@ TEST_F(BlobsTest, OnlyMembersOfTheBlobsRoomMayPutStatOrGetIt) {
   EXPECT_EQ(Get(mallory, room, address, &got).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(got.empty());
   EXPECT_EQ(StatCode(mallory, room, address), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(Put(mallory, room, Pattern(10, 8)).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Put(mallory, room, TestBytes(10, 8)).error_code(), grpc::StatusCode::NOT_FOUND);
   // ... or asking through a room it is a member of: blobs belong to the room they were put in.
   EXPECT_EQ(Get(mallory, mallorys_room, address, &got).error_code(),
             grpc::StatusCode::NOT_FOUND);
@@ -371,31 +352,31 @@ TEST_F(BlobsTest, OnlyMembersOfTheBlobsRoomMayPutStatOrGetIt) {
   stat.set_address(address);
   EXPECT_EQ(CodeOf(*stranger_blobs, &v1::BlobService::Stub::StatBlob, stat),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+  EXPECT_EQ(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
 }
 
 TEST_F(BlobsTest, DeletingTheRoomRemovesItsBlobs) {
   Peer alice = NewPeer("alice");
   std::string room = NewRoom(alice);
-  std::string bytes = Pattern(100, 9);
+  std::string bytes = TestBytes(100, 9);
   ASSERT_TRUE(Put(alice, room, bytes).ok());
-  ASSERT_EQ(Entries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+  ASSERT_EQ(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
   v1::DeleteRoomRequest request;
   request.set_room_id(room);
   ASSERT_EQ(CodeOf(*alice.rooms, &v1::RoomService::Stub::DeleteRoom, request),
             grpc::StatusCode::OK);
-  EXPECT_TRUE(Entries(absl::StrCat(server_->blob_dir(), "/rooms")).empty());
+  EXPECT_TRUE(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms")).empty());
 }
 
 TEST_F(BlobsTest, CancelledUploadLeavesNothing) {
   Peer alice = NewPeer("alice");
   std::string room = NewRoom(alice);
-  std::string bytes = Pattern(3 * kMiB, 10);
+  std::string bytes = TestBytes(3 * kMiB, 10);
   Upload upload(*alice.blobs);
   upload.Header(room, Sha256Hex(bytes), bytes.size());
   upload.Chunks(absl::string_view(bytes).substr(0, 2 * kMiB));
   // The partial upload is on disk, in tmp/ only.
-  ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return DirEntries(TmpDir()).size() == 1; }));
   upload.Cancel();
   EXPECT_EQ(upload.FinishWithoutWritesDone().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
@@ -405,16 +386,16 @@ TEST_F(BlobsTest, CancelledUploadLeavesNothing) {
 TEST_F(BlobsTest, UploadCutByACrashIsRemovedAtStartUp) {
   Peer alice = NewPeer("alice");
   std::string room = NewRoom(alice);
-  std::string bytes = Pattern(3 * kMiB, 11);
+  std::string bytes = TestBytes(3 * kMiB, 11);
   {
     Upload upload(*alice.blobs);
     upload.Header(room, Sha256Hex(bytes), bytes.size());
     upload.Chunks(absl::string_view(bytes).substr(0, 2 * kMiB));
-    ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 1; }));
+    ASSERT_TRUE(Eventually([&] { return DirEntries(TmpDir()).size() == 1; }));
     server_->Crash();
     EXPECT_FALSE(upload.Finish().ok());
   }
-  EXPECT_EQ(Entries(TmpDir()).size(), 1u);  // what the crash left
+  EXPECT_EQ(DirEntries(TmpDir()).size(), 1u);  // what the crash left
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_TRUE(NothingStored(room));
   EXPECT_NE(server_->LogTail().find("removed 1 unfinished upload"), std::string::npos)
@@ -449,14 +430,14 @@ TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack)
   std::string room = NewRoom(alice);
   AddMember(alice, room, bob);
   AddMember(alice, room, carol);
-  std::string c = Pattern(5 * kMiB, 14);
+  std::string c = TestBytes(5 * kMiB, 14);
   for (int round = 0; round < 2; ++round) {
     // New bytes each round: bytes already stored are not written to tmp/ again.
-    std::string a = Pattern(5 * kMiB, 20 + round), b = Pattern(5 * kMiB, 30 + round);
+    std::string a = TestBytes(5 * kMiB, 20 + round), b = TestBytes(5 * kMiB, 30 + round);
     std::unique_ptr<Upload> first = Hold(alice, room, a);
     std::unique_ptr<Upload> second = Hold(bob, room, b);
     // Both hold their share once their first chunk reached the disk.
-    ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 2; })) << round;
+    ASSERT_TRUE(Eventually([&] { return DirEntries(TmpDir()).size() == 2; })) << round;
 
     // A third identity, while the two are open: refused without waiting for them.
     Upload third(*carol.blobs);
@@ -465,8 +446,8 @@ TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack)
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
     EXPECT_EQ(third.Trailer("unibus-retry-after-ms"), "250");
     // A small upload needs only its own size: what is left holds it, but not a 1 MiB one.
-    EXPECT_TRUE(Put(carol, room, Pattern(1000, 40 + round)).ok());
-    EXPECT_EQ(Put(carol, room, Pattern(kMiB, 50 + round)).error_code(),
+    EXPECT_TRUE(Put(carol, room, TestBytes(1000, 40 + round)).ok());
+    EXPECT_EQ(Put(carol, room, TestBytes(kMiB, 50 + round)).error_code(),
               grpc::StatusCode::RESOURCE_EXHAUSTED);
 
     if (round == 0) {
@@ -486,11 +467,11 @@ TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack)
     }
     // Every share came back: after a bounded wait, two full uploads fit again (the next round),
     // and a small one fits right now.
-    EXPECT_TRUE(Eventually([&] { return Entries(TmpDir()).empty(); }));
-    EXPECT_TRUE(Eventually([&] { return Put(carol, room, Pattern(kMiB, 60 + round)).ok(); }));
+    EXPECT_TRUE(Eventually([&] { return DirEntries(TmpDir()).empty(); }));
+    EXPECT_TRUE(Eventually([&] { return Put(carol, room, TestBytes(kMiB, 60 + round)).ok(); }));
   }
   // Finally both budget shares are free at the same time.
-  std::string d = Pattern(5 * kMiB, 15);
+  std::string d = TestBytes(5 * kMiB, 15);
   std::unique_ptr<Upload> x = Hold(alice, room, d);
   std::unique_ptr<Upload> y = Hold(bob, room, c);
   ASSERT_TRUE(x->Chunks(absl::string_view(d).substr(kChunk)));
@@ -507,13 +488,13 @@ TEST_F(BlobsTest, OneIdentityRunsAtMostFourUploadsAtOnce) {
   AddMember(alice, room, bob);
   std::vector<std::unique_ptr<Upload>> held;
   for (int i = 0; i < 4; ++i) {
-    std::string bytes = Pattern(kMiB, 70 + i);
+    std::string bytes = TestBytes(kMiB, 70 + i);
     held.push_back(std::make_unique<Upload>(*alice.blobs));
     held.back()->Header(room, Sha256Hex(bytes), bytes.size());
     held.back()->Chunks(absl::string_view(bytes).substr(0, kChunk));
   }
-  ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 4; }));
-  std::string fifth = Pattern(1000, 80);
+  ASSERT_TRUE(Eventually([&] { return DirEntries(TmpDir()).size() == 4; }));
+  std::string fifth = TestBytes(1000, 80);
   Upload refused(*alice.blobs);
   refused.Header(room, Sha256Hex(fifth), fifth.size());
   grpc::Status s = refused.FinishWithoutWritesDone();
@@ -521,7 +502,7 @@ TEST_F(BlobsTest, OneIdentityRunsAtMostFourUploadsAtOnce) {
   EXPECT_EQ(refused.Trailer("unibus-retry-after-ms"), "250");
   EXPECT_TRUE(Put(bob, room, fifth).ok());  // others are not affected
   held.pop_back();                          // cancelled by the client going away
-  EXPECT_TRUE(Eventually([&] { return Put(alice, room, Pattern(1000, 81)).ok(); }));
+  EXPECT_TRUE(Eventually([&] { return Put(alice, room, TestBytes(1000, 81)).ok(); }));
 }
 
 // One large upload fills the budget; uploads idle for a second are cancelled.
@@ -538,16 +519,16 @@ TEST_F(BlobIdleTest, StalledUploadIsCancelledAndFreesTheBudget) {
   Peer bob = NewPeer("bob");
   std::string room = NewRoom(alice);
   AddMember(alice, room, bob);
-  std::string bytes = Pattern(3 * kMiB, 90);
+  std::string bytes = TestBytes(3 * kMiB, 90);
   Upload stalled(*alice.blobs);
   stalled.Header(room, Sha256Hex(bytes), bytes.size());
   stalled.Chunks(absl::string_view(bytes).substr(0, kChunk));
-  ASSERT_TRUE(Eventually([&] { return Entries(TmpDir()).size() == 1; }));
-  EXPECT_EQ(Put(bob, room, Pattern(kMiB, 91)).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  ASSERT_TRUE(Eventually([&] { return DirEntries(TmpDir()).size() == 1; }));
+  EXPECT_EQ(Put(bob, room, TestBytes(kMiB, 91)).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 
   EXPECT_EQ(stalled.FinishWithoutWritesDone().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(Eventually([&] { return NothingStored(room); }));
-  EXPECT_TRUE(Eventually([&] { return Put(bob, room, Pattern(kMiB, 92)).ok(); }));
+  EXPECT_TRUE(Eventually([&] { return Put(bob, room, TestBytes(kMiB, 92)).ok(); }));
 }
 
 }  // namespace
