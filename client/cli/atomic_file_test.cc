@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "common/testing/dir_entries.h"
 
 namespace unibus::client::cli {
 namespace {
@@ -69,18 +70,6 @@ TEST(WriteFileAtomicallyTest, LeavesNoTemporaryFileBehind) {
   EXPECT_EQ(CountEntries(dir), 2);
 }
 
-// Entries other than "." and "..", hidden ones included.
-int CountAllEntries(const std::string& dir) {
-  int n = 0;
-  DIR* d = opendir(dir.c_str());
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    n += name != "." && name != "..";
-  }
-  closedir(d);
-  return n;
-}
-
 std::string Numbered(int n) { return n == 0 ? "f.txt" : "f (" + std::to_string(n) + ").txt"; }
 
 TEST(WriteNewFileAtomicallyTest, TakesTheFirstFreeNameAndNeverReplaces) {
@@ -97,7 +86,7 @@ TEST(WriteNewFileAtomicallyTest, TakesTheFirstFreeNameAndNeverReplaces) {
   EXPECT_EQ(ReadFile(dir + "/f (1).txt"), "in the way");
   EXPECT_EQ(ReadFile(dir + "/f (2).txt"), "two");
   EXPECT_EQ(Mode(dir + "/f (2).txt"), 0640u);
-  EXPECT_EQ(CountAllEntries(dir), 3);  // no temporary file left
+  EXPECT_EQ(common::testing::DirEntries(dir).size(), 3u);  // no temporary file left
 }
 
 TEST(WriteNewFileAtomicallyTest, AllNamesTakenIsAlreadyExistsAndLeavesNothing) {
@@ -108,7 +97,7 @@ TEST(WriteNewFileAtomicallyTest, AllNamesTakenIsAlreadyExistsAndLeavesNothing) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_NE(r.status().message().find(dir + "/f.txt"), std::string::npos);
   EXPECT_EQ(ReadFile(dir + "/f.txt"), "mine");
-  EXPECT_EQ(CountAllEntries(dir), 1);
+  EXPECT_EQ(common::testing::DirEntries(dir).size(), 1u);
 }
 
 TEST(WriteNewFileAtomicallyTest, MissingDirectoryIsNotFound) {

@@ -23,6 +23,7 @@
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
 #include "unibus/v1/blobs.grpc.pb.h"
+#include "common/testing/test_bytes.h"
 
 namespace unibus::client {
 namespace {
@@ -36,20 +37,7 @@ using testing::ConnectWhenAllowed;
 using testing::NewPeer;
 using testing::OptionsFor;
 using testing::Peer;
-
-std::string Pattern(size_t n, int seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed) % 251);
-  return s;
-}
-
-v1::BlobRef RefOf(const SealedBlob& blob, uint64_t size) {
-  v1::BlobRef ref;
-  ref.set_address(blob.address);
-  ref.set_key(std::string(blob.key.view()));
-  ref.set_size(size);
-  return ref;
-}
+using common::testing::TestBytes;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -191,7 +179,7 @@ TEST_F(BlobTest, MembersExchangeBlobsOfEverySize) {
   ASSERT_EQ(CiphertextSize(kLargestPlaintext), kServerMax);
   for (size_t size : {size_t{0}, size_t{1}, size_t{70000}, kLargestPlaintext}) {
     SCOPED_TRACE(size);
-    std::string plain = Pattern(size, 1);
+    std::string plain = TestBytes(size, 1);
     std::vector<std::pair<uint64_t, uint64_t>> sent, received;
     BlobOptions options;
     options.name = "holiday/photos/cat.png";
@@ -273,7 +261,7 @@ TEST_F(BlobTest, MalformedOrOversizedRequestsAreRefusedBeforeAnyTransfer) {
 }
 
 TEST_F(BlobTest, EveryUploadHasAFreshKeyAndIdenticalBytesAreStoredOnce) {
-  const std::string plain = Pattern(100000, 2);
+  const std::string plain = TestBytes(100000, 2);
   absl::StatusOr<v1::BlobRef> first = alice_->client->PutBlob(room_, plain);
   absl::StatusOr<v1::BlobRef> second = alice_->client->PutBlob(room_, plain);
   ASSERT_TRUE(first.ok() && second.ok());
@@ -292,7 +280,7 @@ TEST_F(BlobTest, EveryUploadHasAFreshKeyAndIdenticalBytesAreStoredOnce) {
   EXPECT_EQ(again.info().address(), blob.address);
   EXPECT_EQ(again.info().size(), blob.ciphertext.size());
 
-  absl::StatusOr<std::string> got = alice_->client->GetBlob(room_, RefOf(blob, plain.size()));
+  absl::StatusOr<std::string> got = alice_->client->GetBlob(room_, BlobRefOf(blob));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(*got == plain);
 }
@@ -342,8 +330,8 @@ TEST_F(BlobTest, UploadRefusedForBusyIsRetriedForBusyRetryOnly) {
 // swapped bytes are a valid stream under the reference's key, so without the check they would
 // decrypt to another plaintext.
 TEST_F(BlobTest, BlobChangedOnTheServersDiskIsDataLoss) {
-  absl::StatusOr<v1::BlobRef> a = alice_->client->PutBlob(room_, Pattern(150000, 3));
-  absl::StatusOr<v1::BlobRef> b = alice_->client->PutBlob(room_, Pattern(150000, 4));
+  absl::StatusOr<v1::BlobRef> a = alice_->client->PutBlob(room_, TestBytes(150000, 3));
+  absl::StatusOr<v1::BlobRef> b = alice_->client->PutBlob(room_, TestBytes(150000, 4));
   ASSERT_TRUE(a.ok() && b.ok());
   const std::string path = BlobPath(a->address());
   const std::string original = ReadFile(path);
@@ -352,7 +340,7 @@ TEST_F(BlobTest, BlobChangedOnTheServersDiskIsDataLoss) {
   WriteFile(path, ReadFile(BlobPath(b->address())));
   EXPECT_EQ(bob_->client->GetBlob(room_, *a).status().code(), absl::StatusCode::kDataLoss);
 
-  SealedBlob same_key = internal::SealBlobWithKey(Pattern(150000, 5), a->key());
+  SealedBlob same_key = internal::SealBlobWithKey(TestBytes(150000, 5), a->key());
   ASSERT_EQ(same_key.ciphertext.size(), original.size());
   WriteFile(path, same_key.ciphertext);
   EXPECT_EQ(bob_->client->GetBlob(room_, *a).status().code(), absl::StatusCode::kDataLoss);
@@ -371,14 +359,14 @@ TEST_F(BlobTest, BlobChangedOnTheServersDiskIsDataLoss) {
   WriteFile(path, original);
   absl::StatusOr<std::string> got = bob_->client->GetBlob(room_, *a);
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_TRUE(*got == Pattern(150000, 3));
+  EXPECT_TRUE(*got == TestBytes(150000, 3));
 }
 
 // A member holding the key uploads correctly hashed streams whose records were cut, reordered
 // or repeated; the secretstream refuses each (regression test for the per-record checks in
 // internal::DecryptBlob: dropping the FINAL-tag check lets the truncated stream through).
 TEST_F(BlobTest, DoctoredStreamsFromAMemberAreDataLoss) {
-  const std::string plain = Pattern(3 * 65536, 5);  // three full records, the last FINAL
+  const std::string plain = TestBytes(3 * 65536, 5);  // three full records, the last FINAL
   SealedBlob blob = internal::SealBlob(plain);
   const std::string key(blob.key.view());
   const std::string& c = blob.ciphertext;
@@ -387,7 +375,7 @@ TEST_F(BlobTest, DoctoredStreamsFromAMemberAreDataLoss) {
   // Control: the untouched stream, uploaded the same way, is accepted.
   v1::PutBlobResponse response;
   ASSERT_TRUE(RawPut(*stack_, bob_->identity, room_, c, blob.address, &response).ok());
-  absl::StatusOr<std::string> got = alice_->client->GetBlob(room_, RefOf(blob, plain.size()));
+  absl::StatusOr<std::string> got = alice_->client->GetBlob(room_, BlobRefOf(blob));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(*got == plain);
 

@@ -49,6 +49,14 @@ uint64_t CiphertextSize(uint64_t plain) { return BlobCiphertextSize(plain); }
 
 std::string BlobAddress(absl::string_view ciphertext) { return common::Sha256Hex(ciphertext); }
 
+v1::BlobRef BlobRefOf(const SealedBlob& blob) {
+  v1::BlobRef ref;
+  ref.set_address(blob.address);
+  ref.set_key(std::string(blob.key.view()));
+  ref.set_size(blob.plaintext_size);
+  return ref;
+}
+
 SealedBlob SealBlob(absl::string_view plaintext) {
   common::InitSodium();
   common::SecretBytes key(kBlobKeySize);
@@ -59,7 +67,7 @@ SealedBlob SealBlob(absl::string_view plaintext) {
 SealedBlob SealBlobWithKey(absl::string_view plaintext, absl::string_view key) {
   if (key.size() != kBlobKeySize) std::abort();  // a caller bug, see REQUIRES
   common::InitSodium();
-  SealedBlob blob{common::SecretBytes(key), std::string(), std::string()};
+  SealedBlob blob{common::SecretBytes(key), std::string(), std::string(), plaintext.size()};
   // Records are written straight into the final buffer: the plaintext is read once, and the
   // ciphertext is never copied or reallocated.
   blob.ciphertext.resize(CiphertextSize(plaintext.size()));

@@ -40,7 +40,11 @@ struct SealedBlob {
   common::SecretBytes key;  // kBlobKeySize bytes
   std::string ciphertext;   // CiphertextSize(plaintext size) bytes
   std::string address;      // BlobAddress(ciphertext)
+  uint64_t plaintext_size = 0;
 };
+
+// The reference that announces `blob` (address, key, size; no name or type).
+v1::BlobRef BlobRefOf(const SealedBlob& blob);
 
 // Encrypts `plaintext` under a fresh random key.
 SealedBlob SealBlob(absl::string_view plaintext);

@@ -12,28 +12,16 @@
 #include "common/crypto/identity.h"
 #include "common/crypto/sha256.h"
 #include "gtest/gtest.h"
+#include "common/testing/test_bytes.h"
 
 namespace unibus::client::internal {
 namespace {
 
+using common::testing::TestBytes;
+
 constexpr unsigned char kMessage = crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
 constexpr unsigned char kPush = crypto_secretstream_xchacha20poly1305_TAG_PUSH;
 constexpr unsigned char kFinal = crypto_secretstream_xchacha20poly1305_TAG_FINAL;
-
-// A plaintext that differs in every chunk, so a misplaced chunk cannot decrypt to the same bytes.
-std::string Pattern(size_t n) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 65536) % 251);
-  return s;
-}
-
-v1::BlobRef RefOf(const SealedBlob& blob, uint64_t size) {
-  v1::BlobRef ref;
-  ref.set_address(blob.address);
-  ref.set_key(std::string(blob.key.view()));
-  ref.set_size(size);
-  return ref;
-}
 
 // Record i of a well-formed ciphertext (the last one may be shorter).
 absl::string_view Record(const std::string& ciphertext, size_t i) {
@@ -90,22 +78,22 @@ TEST_F(BlobCipherTest, RoundTripsEverySizeAroundChunkBoundaries) {
   for (size_t n : {size_t{0}, size_t{1}, size_t{65535}, size_t{65536}, size_t{65537},
                    size_t{70000}, size_t{3 * 65536}}) {
     SCOPED_TRACE(n);
-    std::string plain = Pattern(n);
+    std::string plain = TestBytes(n, 0);
     SealedBlob blob = SealBlob(plain);
     EXPECT_EQ(blob.key.size(), kBlobKeySize);
     EXPECT_EQ(blob.ciphertext.size(), CiphertextSize(n));
     EXPECT_EQ(blob.address, common::Sha256Hex(blob.ciphertext));
-    absl::StatusOr<std::string> opened = OpenBlob(blob.ciphertext, RefOf(blob, n));
+    absl::StatusOr<std::string> opened = OpenBlob(blob.ciphertext, BlobRefOf(blob));
     ASSERT_TRUE(opened.ok()) << opened.status();
     EXPECT_EQ(*opened, plain);
   }
 }
 
 TEST_F(BlobCipherTest, RoundTripsSixteenMebibytes) {
-  std::string plain = Pattern(16 << 20);
+  std::string plain = TestBytes(16 << 20, 0);
   SealedBlob blob = SealBlob(plain);
   ASSERT_EQ(blob.ciphertext.size(), CiphertextSize(plain.size()));
-  absl::StatusOr<std::string> opened = OpenBlob(blob.ciphertext, RefOf(blob, plain.size()));
+  absl::StatusOr<std::string> opened = OpenBlob(blob.ciphertext, BlobRefOf(blob));
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_TRUE(*opened == plain);  // not EXPECT_EQ: a failure would print 32 MiB
 }
@@ -121,9 +109,9 @@ TEST_F(BlobCipherTest, EveryBlobGetsAFreshKeyAndAddress) {
 }
 
 TEST_F(BlobCipherTest, OpenChecksLengthAndAddressBeforeDecrypting) {
-  std::string plain = Pattern(70000);
+  std::string plain = TestBytes(70000, 0);
   SealedBlob blob = SealBlob(plain);
-  v1::BlobRef ref = RefOf(blob, plain.size());
+  v1::BlobRef ref = BlobRefOf(blob);
 
   v1::BlobRef wrong_size = ref;
   wrong_size.set_size(plain.size() - 1);
@@ -135,7 +123,7 @@ TEST_F(BlobCipherTest, OpenChecksLengthAndAddressBeforeDecrypting) {
   ExpectDataLoss(OpenHashedBlob(blob.ciphertext, blob.address, wrong_address), "sha256");
 
   // Another blob of the same length under the same key: length fits, address does not.
-  SealedBlob other = SealBlobWithKey(Pattern(70000), blob.key.view());
+  SealedBlob other = SealBlobWithKey(TestBytes(70000, 0), blob.key.view());
   ExpectDataLoss(OpenBlob(other.ciphertext, ref), "sha256");
 
   v1::BlobRef short_key = ref;
@@ -155,7 +143,7 @@ class BlobTamperTest : public BlobCipherTest {
  protected:
   void SetUp() override {
     BlobCipherTest::SetUp();
-    plain_ = Pattern(2 * kBlobChunkSize + 100);  // records 0, 1 full; record 2 FINAL, short
+    plain_ = TestBytes(2 * kBlobChunkSize + 100, 0);  // records 0, 1 full; record 2 FINAL, short
     blob_ = SealBlob(plain_);
     key_ = std::string(blob_.key.view());
     ASSERT_EQ(blob_.ciphertext.size(), kBlobHeaderSize + 2 * kBlobRecordSize + 117);
@@ -204,7 +192,7 @@ TEST_F(BlobTamperTest, DuplicatedRecordsAreRejected) {
 
 TEST_F(BlobTamperTest, BytesAfterTheFinalRecordAreRejected) {
   // A full-size FINAL record: whatever follows is a record boundary's worth of extra bytes.
-  SealedBlob full = SealBlobWithKey(Pattern(kBlobChunkSize), key_);
+  SealedBlob full = SealBlobWithKey(TestBytes(kBlobChunkSize, 0), key_);
   ExpectDataLoss(DecryptBlob(full.ciphertext + "x", key_), "bytes after its final chunk");
   ExpectDataLoss(DecryptBlob(full.ciphertext + std::string(Record(blob_.ciphertext, 0)), key_),
                  "bytes after its final chunk");
@@ -212,24 +200,24 @@ TEST_F(BlobTamperTest, BytesAfterTheFinalRecordAreRejected) {
   ExpectDataLoss(DecryptBlob(blob_.ciphertext + "x", key_), "blob chunk 2 failed authentication");
   // A stream whose first record already says FINAL.
   ExpectDataLoss(
-      DecryptBlob(RawStream(key_, {{Pattern(kBlobChunkSize), kFinal}, {"more", kFinal}}), key_),
+      DecryptBlob(RawStream(key_, {{TestBytes(kBlobChunkSize, 0), kFinal}, {"more", kFinal}}), key_),
       "bytes after its final chunk");
 }
 
 TEST_F(BlobTamperTest, StreamWithoutFinalTagOrWithOtherTagsIsRejected) {
-  ExpectDataLoss(DecryptBlob(RawStream(key_, {{Pattern(kBlobChunkSize), kMessage},
+  ExpectDataLoss(DecryptBlob(RawStream(key_, {{TestBytes(kBlobChunkSize, 0), kMessage},
                                               {"tail", kMessage}}),
                              key_),
                  "ends before its final chunk");
-  ExpectDataLoss(DecryptBlob(RawStream(key_, {{Pattern(kBlobChunkSize), kPush},
+  ExpectDataLoss(DecryptBlob(RawStream(key_, {{TestBytes(kBlobChunkSize, 0), kPush},
                                               {"tail", kFinal}}),
                              key_),
                  "blob chunk 0 has the unexpected tag 1");
   // The same chunks with the right tags do decrypt: the tags are what was refused above.
   absl::StatusOr<std::string> fine = DecryptBlob(
-      RawStream(key_, {{Pattern(kBlobChunkSize), kMessage}, {"tail", kFinal}}), key_);
+      RawStream(key_, {{TestBytes(kBlobChunkSize, 0), kMessage}, {"tail", kFinal}}), key_);
   ASSERT_TRUE(fine.ok()) << fine.status();
-  EXPECT_EQ(*fine, Pattern(kBlobChunkSize) + "tail");
+  EXPECT_EQ(*fine, TestBytes(kBlobChunkSize, 0) + "tail");
 }
 
 TEST_F(BlobTamperTest, WrongKeyIsRejected) {

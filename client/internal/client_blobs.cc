@@ -185,10 +185,7 @@ absl::StatusOr<v1::BlobRef> ClientImpl::PutBlob(const std::string& room_id,
     if (absl::Now() + pause > give_up) return s;
     absl::SleepFor(pause);
   }
-  v1::BlobRef ref;
-  ref.set_address(blob.address);
-  ref.set_key(std::string(blob.key.view()));
-  ref.set_size(plaintext.size());
+  v1::BlobRef ref = BlobRefOf(blob);
   ref.set_name(BaseName(options.name));
   ref.set_content_type(options.content_type);
   return ref;
