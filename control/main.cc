@@ -24,12 +24,15 @@ ABSL_FLAG(int, max_message_bytes, 1 << 20, "largest request or response message"
 ABSL_FLAG(std::string, blob_dir, "", "directory of the blobs (default: the --db path + \".blobs\")");
 ABSL_FLAG(uint64_t, max_blob_bytes, 16 << 20, "largest blob accepted (bytes of ciphertext)");
 ABSL_FLAG(uint64_t, blob_upload_budget_bytes, 64 << 20,
-          "memory all blob uploads together may hold; each holds min(size, 256 KiB + 2 x "
-          "max_message_bytes) while it runs and uploads that do not fit are refused at once "
+          "memory all blob uploads together may hold; each holds 256 KiB + 2 x "
+          "max_message_bytes while it runs and uploads that do not fit are refused at once "
           "(RESOURCE_EXHAUSTED)");
 ABSL_FLAG(int, blob_uploads_per_identity, 4, "blob uploads one identity may run at once");
-ABSL_FLAG(absl::Duration, blob_upload_idle_timeout, absl::Seconds(30),
-          "cancel an upload that receives nothing for this long (frees its budget)");
+ABSL_FLAG(int, blob_downloads_per_identity, 8, "blob downloads one identity may run at once");
+ABSL_FLAG(int, blob_transfer_idle_timeout_ms, 30'000,
+          "cancel a blob upload or download that moves nothing for this many milliseconds");
+ABSL_FLAG(int, max_threads, 1024,
+          "threads serving calls (one per running call); beyond them calls are refused");
 ABSL_FLAG(std::string, identity, "", "admin init: identity file of the first admin");
 ABSL_FLAG(std::string, handle, "admin", "admin init: handle of the first admin");
 ABSL_FLAG(std::string, out_dir, "", "dev-certs: directory for the CA and server certificate");
@@ -44,7 +47,8 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
                 [--max_message_bytes=1048576] [--port_file=FILE]
                 [--blob_dir=DIR] [--max_blob_bytes=16777216]
                 [--blob_upload_budget_bytes=67108864] [--blob_uploads_per_identity=4]
-                [--blob_upload_idle_timeout=30s]
+                [--blob_downloads_per_identity=8] [--blob_transfer_idle_timeout_ms=30000]
+                [--max_threads=1024]
   unibusd admin init --db=FILE --identity=FILE [--handle=admin]
   unibusd admin add-service --db=FILE --identity=FILE [--handle=authd]
   unibusd dev-certs --out_dir=DIR [--hosts=localhost,127.0.0.1]
@@ -70,7 +74,10 @@ int RunServe() {
   flags.server.max_blob_bytes = absl::GetFlag(FLAGS_max_blob_bytes);
   flags.server.blob_upload_budget_bytes = absl::GetFlag(FLAGS_blob_upload_budget_bytes);
   flags.server.blob_uploads_per_identity = absl::GetFlag(FLAGS_blob_uploads_per_identity);
-  flags.server.blob_upload_idle_timeout = absl::GetFlag(FLAGS_blob_upload_idle_timeout);
+  flags.server.blob_downloads_per_identity = absl::GetFlag(FLAGS_blob_downloads_per_identity);
+  flags.server.blob_transfer_idle_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_blob_transfer_idle_timeout_ms));
+  flags.server.max_threads = absl::GetFlag(FLAGS_max_threads);
   flags.server.listen = absl::GetFlag(FLAGS_listen);
   flags.server.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit);
   flags.server.rate_limit_burst = absl::GetFlag(FLAGS_rate_burst);

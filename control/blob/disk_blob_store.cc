@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ namespace {
 constexpr char kTmp[] = "/tmp";
 constexpr char kRooms[] = "/rooms";
 constexpr char kPartSuffix[] = ".part";
+constexpr char kLock[] = "/lock";
 constexpr uint64_t kWritebackBytes = 1 << 20;
 
 bool IsLowerHex(absl::string_view s, size_t length) {
@@ -134,18 +136,20 @@ class DiskBlobWriter final : public BlobWriter {
     fd_ = -1;
     if (rc != 0) return Errno("cannot sync a blob", err);
     struct stat st;
-    bool room_dir_existed = stat(room_dir_.c_str(), &st) == 0;
-    if (!room_dir_existed) {
+    if (stat(room_dir_.c_str(), &st) != 0) {
       if (absl::Status s = MakeDir(room_dir_); !s.ok()) return s;
       if (absl::Status s = SyncDir(rooms_dir_); !s.ok()) return s;
     }
-    bool existed = stat(final_path_.c_str(), &st) == 0;
-    if (rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
-      return Errno("cannot move a blob into place", errno);
-    }
+    // link() never replaces: if the address is already stored (an earlier or a concurrent upload
+    // of the same bytes), that blob stays as it is, with its creation time.
+    bool created = link(temp_path_.c_str(), final_path_.c_str()) == 0;
+    if (!created && errno != EEXIST) return Errno("cannot move a blob into place", errno);
+    unlink(temp_path_.c_str());
     committed_ = true;
-    if (absl::Status s = SyncDir(room_dir_); !s.ok()) return s;
-    return !existed;
+    if (created) {
+      if (absl::Status s = SyncDir(room_dir_); !s.ok()) return s;
+    }
+    return created;
   }
 
  private:
@@ -196,15 +200,31 @@ absl::StatusOr<std::unique_ptr<DiskBlobStore>> DiskBlobStore::Open(const std::st
   for (const std::string& path : {dir, dir + kTmp, dir + kRooms}) {
     if (absl::Status s = MakeDir(path); !s.ok()) return s;
   }
+  // One server per directory: another one's uploads in tmp/ are not orphans.
+  int lock_fd = open((dir + kLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return Errno("cannot open the blob directory's lock", errno);
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(lock_fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError("the blob directory is in use by another unibusd");
+    }
+    return Errno("cannot lock the blob directory", err);
+  }
   absl::StatusOr<std::vector<std::string>> leftovers = ListDir(dir + kTmp);
-  if (!leftovers.ok()) return leftovers.status();
+  if (!leftovers.ok()) {
+    close(lock_fd);
+    return leftovers.status();
+  }
   int removed = 0;
   for (const std::string& name : *leftovers) {
     if (unlink(absl::StrCat(dir, kTmp, "/", name).c_str()) == 0) ++removed;
   }
   if (orphans_removed != nullptr) *orphans_removed = removed;
-  return std::unique_ptr<DiskBlobStore>(new DiskBlobStore(dir));
+  return std::unique_ptr<DiskBlobStore>(new DiskBlobStore(dir, lock_fd));
 }
+
+DiskBlobStore::~DiskBlobStore() { close(lock_fd_); }
 
 std::string DiskBlobStore::RoomDir(absl::string_view room_id) const {
   return absl::StrCat(dir_, kRooms, "/", room_id);

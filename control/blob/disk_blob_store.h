@@ -5,7 +5,8 @@
 //
 // An upload is written to tmp/, fsync'ed, renamed into rooms/ and the directory fsync'ed, so a
 // crash at any point leaves either the whole blob or none of it under rooms/. Whatever is left in
-// tmp/ by a crash is removed by Open (orphans). Directories are 0700 and files 0600.
+// tmp/ by a crash is removed by Open (orphans). Directories are 0700 and files 0600. One store
+// (one unibusd) at a time per directory: Open takes an exclusive lock on <dir>/lock.
 #ifndef UNIBUS_CONTROL_BLOB_DISK_BLOB_STORE_H_
 #define UNIBUS_CONTROL_BLOB_DISK_BLOB_STORE_H_
 
@@ -19,10 +20,13 @@ namespace unibus::control::blob {
 
 class DiskBlobStore final : public BlobStore {
  public:
-  // Creates the directories if needed and removes orphans of earlier runs (their number goes to
-  // `*orphans_removed` if given). INTERNAL/PERMISSION_DENIED if the directory is unusable.
+  // Creates the directories if needed, locks the directory and removes orphans of earlier runs
+  // (their number goes to `*orphans_removed` if given). FAILED_PRECONDITION if another store
+  // holds the directory, INTERNAL/PERMISSION_DENIED if it is unusable.
   static absl::StatusOr<std::unique_ptr<DiskBlobStore>> Open(const std::string& dir,
                                                              int* orphans_removed = nullptr);
+
+  ~DiskBlobStore() override;
 
   absl::StatusOr<std::unique_ptr<BlobWriter>> Create(absl::string_view room_id,
                                                      absl::string_view address) override;
@@ -34,10 +38,11 @@ class DiskBlobStore final : public BlobStore {
   const std::string& dir() const { return dir_; }
 
  private:
-  explicit DiskBlobStore(std::string dir) : dir_(std::move(dir)) {}
+  DiskBlobStore(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
   std::string RoomDir(absl::string_view room_id) const;
 
   const std::string dir_;
+  const int lock_fd_;  // holds the directory's flock while the store is open
 };
 
 }  // namespace unibus::control::blob

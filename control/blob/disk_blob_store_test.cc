@@ -143,5 +143,36 @@ TEST(DiskBlobStoreTest, DeleteRoomRemovesItsBlobsOnly) {
   EXPECT_TRUE((*store)->DeleteRoom(kRoom).ok());  // nothing left: still fine
 }
 
+TEST(DiskBlobStoreTest, OneStoreAtATimePerDirectory) {
+  std::string dir = TempDir();
+  {
+    auto first = DiskBlobStore::Open(dir);
+    ASSERT_TRUE(first.ok());
+    auto upload = (*first)->Create(kRoom, kAddress);
+    ASSERT_TRUE(upload.ok());
+    ASSERT_TRUE((*upload)->Append("in flight").ok());
+    // A second server on the same directory would take this upload for an orphan.
+    auto second = DiskBlobStore::Open(dir);
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
+    EXPECT_TRUE((*upload)->Commit().ok());
+  }
+  EXPECT_TRUE(DiskBlobStore::Open(dir).ok());  // free again once the first is gone
+}
+
+TEST(DiskBlobStoreTest, ConcurrentUploadsOfOneAddressKeepTheFirstBlob) {
+  auto store = DiskBlobStore::Open(TempDir());
+  ASSERT_TRUE(store.ok());
+  auto a = (*store)->Create(kRoom, kAddress);
+  auto b = (*store)->Create(kRoom, kAddress);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->Append("same").ok());
+  ASSERT_TRUE((*b)->Append("same").ok());
+  absl::StatusOr<bool> first = (*a)->Commit();
+  absl::StatusOr<bool> second = (*b)->Commit();
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*second);  // not replaced: the stored blob and its creation time stay
+}
+
 }  // namespace
 }  // namespace unibus::control::blob

@@ -1,6 +1,7 @@
 #include "control/server/control_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -40,9 +41,12 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
       store_(std::move(store)),
       blobs_store_(std::move(blobs)),
       upload_budget_(options.blob_upload_budget_bytes),
-      upload_guard_(blob::UploadGuard::Options{options.blob_uploads_per_identity,
-                                               options.blob_upload_idle_timeout,
-                                               absl::Seconds(1)}),
+      upload_guard_(blob::TransferGuard::Options{options.blob_uploads_per_identity,
+                                                 options.blob_transfer_idle_timeout,
+                                                 absl::Seconds(1)}),
+      download_guard_(blob::TransferGuard::Options{options.blob_downloads_per_identity,
+                                                   options.blob_transfer_idle_timeout,
+                                                   absl::Seconds(1)}),
       limiter_(options.rate_limit_per_second, options.rate_limit_burst, clock),
       auth_(*store_, limiter_) {
   bool loopback = IsLoopbackListen(options.listen);
@@ -68,7 +72,8 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
   blob_options.upload_reservation_bytes =
       kStreamWindowBytes + 2 * static_cast<uint64_t>(options.max_message_bytes);
   blobs_ = std::make_unique<service::BlobServiceImpl>(*store_, auth_, *blobs_store_,
-                                                      upload_budget_, upload_guard_, blob_options);
+                                                      upload_budget_, upload_guard_, download_guard_,
+                                                      blob_options);
   health_ = std::make_unique<HealthServiceImpl>([this] { return posture(); });
 }
 
@@ -84,11 +89,11 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   if (absl::Status s = ValidateListen(options.listen); !s.ok()) return s;
   if (blobs == nullptr) return absl::InvalidArgumentError("a blob store is required");
   if (options.max_blob_bytes == 0 || options.blob_upload_budget_bytes == 0 ||
-      options.blob_uploads_per_identity < 1 ||
-      options.blob_upload_idle_timeout <= absl::ZeroDuration()) {
+      options.blob_uploads_per_identity < 1 || options.blob_downloads_per_identity < 1 ||
+      options.blob_transfer_idle_timeout <= absl::ZeroDuration() || options.max_threads < 16) {
     return absl::InvalidArgumentError(
-        "the blob size limit, upload budget, uploads per identity and idle timeout must be "
-        "positive");
+        "the blob size limit, upload budget, transfers per identity and idle timeout must be "
+        "positive, and max_threads at least 16");
   }
   if (options.rate_limit_per_second <= 0 || options.rate_limit_burst < 1) {
     return absl::InvalidArgumentError("rate limits must be positive");
@@ -101,6 +106,9 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::SslServerCredentials(tls), &self->port_);
   ApplyTransportLimits(builder, options.max_message_bytes, kStreamWindowBytes);
+  grpc::ResourceQuota quota("unibusd");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(self->users_.get());
   builder.RegisterService(self->rooms_.get());
   builder.RegisterService(self->broker_.get());

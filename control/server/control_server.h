@@ -17,7 +17,7 @@
 #include "common/time/clock.h"
 #include "control/blob/blob_store.h"
 #include "control/blob/upload_budget.h"
-#include "control/blob/upload_guard.h"
+#include "control/blob/transfer_guard.h"
 #include "control/server/health_service.h"
 #include "control/service/authenticator.h"
 #include "control/service/blob_service.h"
@@ -47,14 +47,18 @@ struct ServerOptions {
   std::string store_backend = "sqlite";
   // Largest blob (ciphertext bytes) PutBlob accepts.
   uint64_t max_blob_bytes = 16 << 20;
-  // Bytes all uploads together may hold in memory; each holds min(size, 256 KiB + 2 ×
-  // max_message_bytes) while it runs (2.25 MiB by default; see blob_service.h). Over it, new
-  // uploads are refused at once with RESOURCE_EXHAUSTED.
+  // Bytes all uploads together may hold in memory; each holds 256 KiB + 2 × max_message_bytes
+  // while it runs (2.25 MiB by default; see blob_service.h). Over it, new uploads are refused at
+  // once with RESOURCE_EXHAUSTED.
   uint64_t blob_upload_budget_bytes = 64 << 20;
-  // Uploads one identity may run at once; an upload that receives nothing for the idle timeout
-  // is cancelled (frees its share of the budget).
+  // Uploads and downloads one identity may run at once; a transfer that moves nothing for the
+  // idle timeout is cancelled (frees its thread and its share of the budget).
   int blob_uploads_per_identity = 4;
-  absl::Duration blob_upload_idle_timeout = absl::Seconds(30);
+  int blob_downloads_per_identity = 8;
+  absl::Duration blob_transfer_idle_timeout = absl::Seconds(30);
+  // Threads serving calls (gRPC's sync server spends one per running call); beyond them new
+  // calls are refused with RESOURCE_EXHAUSTED instead of growing without bound.
+  int max_threads = 1024;
 };
 
 class ControlServer {
@@ -83,7 +87,8 @@ class ControlServer {
   store::StorePtr store_;
   blob::BlobStorePtr blobs_store_;
   blob::UploadBudget upload_budget_;
-  blob::UploadGuard upload_guard_;
+  blob::TransferGuard upload_guard_;
+  blob::TransferGuard download_guard_;
   service::RateLimiter limiter_;
   service::Authenticator auth_;
   service::ChangeNotifier notifier_;

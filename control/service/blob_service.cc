@@ -57,11 +57,30 @@ grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
                                       grpc::ServerReader<v1::PutBlobRequest>* reader,
                                       v1::PutBlobResponse* response) {
   return AuthorizedCall(auth_, context, kPeerRoles, [&](const v1::User& caller) -> absl::Status {
+    // Admission comes first, before anything is read: a stream waiting for its header holds a
+    // thread and a receive window too, so it must count and be cancelled when it stalls.
+    std::optional<blob::TransferGuard::Ticket> ticket =
+        uploads_.Admit(caller.sign_pub(), [context] { context->TryCancel(); });
+    if (!ticket.has_value()) {
+      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
+      return absl::ResourceExhaustedError(
+          "this identity has as many uploads running as it may; retry when one is done");
+    }
+    // Every upload leases the same share, whatever size it declares: the memory it can hold
+    // (window, chunk, parsed copy) does not depend on the declaration.
+    std::optional<blob::UploadBudget::Lease> lease =
+        budget_.TryAcquire(options_.upload_reservation_bytes);
+    if (!lease.has_value()) {
+      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
+      return absl::ResourceExhaustedError(
+          "the server is receiving as many uploads as it can hold; retry shortly");
+    }
     v1::PutBlobRequest first;
     if (!reader->Read(&first)) {
       if (context->IsCancelled()) return absl::CancelledError("the upload was cancelled");
       return absl::InvalidArgumentError("an upload starts with a header");
     }
+    ticket->Touch();
     if (!first.has_header()) return absl::InvalidArgumentError("an upload starts with a header");
     const v1::PutBlobHeader& header = first.header();
     if (absl::Status s = ValidateAddress(header.address()); !s.ok()) return s;
@@ -71,28 +90,27 @@ grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
           "a blob of ", header.size(), " bytes is over this server's maximum of ",
           options_.max_blob_bytes, " bytes"));
     }
-    std::optional<blob::UploadGuard::Ticket> ticket =
-        guard_.Admit(caller.sign_pub(), [context] { context->TryCancel(); });
-    if (!ticket.has_value()) {
-      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
-      return absl::ResourceExhaustedError(
-          "this identity has as many uploads running as it may; retry when one is done");
+    absl::Status received = ReceiveUpload(context, reader, header, *ticket, response);
+    if (!received.ok()) return received;
+    // The room may have been deleted while the bytes streamed; its deletion then freed the
+    // room's blobs before this one was committed. Check again, and clean up after it.
+    if (absl::Status s = CheckMember(header.room_id(), caller); !s.ok()) {
+      if (absl::IsNotFound(s)) {
+        if (absl::Status gone = blobs_.DeleteRoom(header.room_id()); !gone.ok()) {
+          StorageError(gone).IgnoreError();  // logged; the caller's answer is NOT_FOUND anyway
+        }
+      }
+      response->Clear();
+      return s;
     }
-    std::optional<blob::UploadBudget::Lease> lease =
-        budget_.TryAcquire(std::min<uint64_t>(header.size(), options_.upload_reservation_bytes));
-    if (!lease.has_value()) {
-      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
-      return absl::ResourceExhaustedError(
-          "the server is receiving as many uploads as it can hold; retry shortly");
-    }
-    return ReceiveUpload(context, reader, header, *ticket, response);
+    return absl::OkStatus();
   });
 }
 
 absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::PutBlobRequest>* reader,
                                             const v1::PutBlobHeader& header,
-                                            blob::UploadGuard::Ticket& ticket,
+                                            blob::TransferGuard::Ticket& ticket,
                                             v1::PutBlobResponse* response) {
   // Bytes already stored are hashed but not written again.
   absl::StatusOr<blob::BlobMeta> existing = blobs_.Stat(header.room_id(), header.address());
@@ -130,6 +148,8 @@ absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
   if (context->IsCancelled()) {
     return absl::CancelledError("the upload was cancelled (by the client, or idle too long)");
   }
+  // Every byte is here: what remains (hash check, fsync) is the server's own time.
+  ticket.Release();
   if (received != header.size()) {
     return absl::InvalidArgumentError(absl::StrCat("the upload carries ", received,
                                                    " bytes, its header declared ", header.size()));
@@ -160,6 +180,13 @@ grpc::Status BlobServiceImpl::GetBlob(grpc::ServerContext* context,
         blobs_.Open(request->room_id(), request->address());
     if (absl::IsNotFound(reader.status())) return BlobNotFound();
     if (!reader.ok()) return StorageError(reader.status());
+    std::optional<blob::TransferGuard::Ticket> ticket =
+        downloads_.Admit(caller.sign_pub(), [context] { context->TryCancel(); });
+    if (!ticket.has_value()) {
+      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
+      return absl::ResourceExhaustedError(
+          "this identity has as many downloads running as it may; retry when one is done");
+    }
 
     v1::GetBlobResponse response;
     FillInfo(request->room_id(), request->address(), (*reader)->meta(), response.mutable_info());
@@ -173,6 +200,7 @@ grpc::Status BlobServiceImpl::GetBlob(grpc::ServerContext* context,
       if (chunk->empty()) break;
       sent += chunk->size();
       if (!writer->Write(response)) return absl::CancelledError("the download was cancelled");
+      ticket->Touch();
     }
     if (sent != (*reader)->meta().size) {
       return StorageError(absl::DataLossError("a blob changed size while it was read"));

@@ -3,11 +3,13 @@
 // Uploads are hashed (sha256) while they stream and written to the BlobStore as they arrive; the
 // blob becomes visible only when the byte count and the hash match the header (else
 // INVALID_ARGUMENT and nothing is kept). A declared size over max_blob_bytes is refused before
-// any byte is read. Each upload holds min(size, upload_reservation_bytes) of the global
-// UploadBudget while it runs; when that does not fit the call is refused at once with
-// RESOURCE_EXHAUSTED and the trailer `unibus-retry-after-ms`, so server memory stays bounded by
-// the budget whatever the number of clients. One identity runs at most a few uploads at once, and
-// an upload that stalls is cancelled (UploadGuard), so nobody can sit on the budget.
+// any byte is read. Each upload holds upload_reservation_bytes of the global UploadBudget from
+// before its header is read until it ends; when that does not fit the call is refused at once
+// with RESOURCE_EXHAUSTED and the trailer `unibus-retry-after-ms`, so the memory uploads hold
+// stays bounded by the budget whatever the number of clients. One identity runs at most a few
+// uploads and downloads at once, and a transfer that stalls is cancelled (TransferGuard), so
+// nobody can sit on the budget, on server threads or on open files. An upload whose room is
+// deleted while it streams ends NOT_FOUND and leaves nothing.
 //
 // Downloads stream from the store; the server does not re-hash them: receivers check the
 // address (it is authenticated inside their end-to-end encrypted frame).
@@ -18,7 +20,7 @@
 
 #include "control/blob/blob_store.h"
 #include "control/blob/upload_budget.h"
-#include "control/blob/upload_guard.h"
+#include "control/blob/transfer_guard.h"
 #include "control/service/authenticator.h"
 #include "control/store/store.h"
 #include "unibus/v1/blobs.grpc.pb.h"
@@ -39,13 +41,14 @@ struct BlobServiceOptions {
 class BlobServiceImpl final : public v1::BlobService::Service {
  public:
   BlobServiceImpl(store::Store& store, Authenticator& auth, blob::BlobStore& blobs,
-                  blob::UploadBudget& budget, blob::UploadGuard& guard,
-                  BlobServiceOptions options)
+                  blob::UploadBudget& budget, blob::TransferGuard& uploads,
+                  blob::TransferGuard& downloads, BlobServiceOptions options)
       : store_(store),
         auth_(auth),
         blobs_(blobs),
         budget_(budget),
-        guard_(guard),
+        uploads_(uploads),
+        downloads_(downloads),
         options_(options) {}
 
   grpc::Status PutBlob(grpc::ServerContext* context, grpc::ServerReader<v1::PutBlobRequest>* reader,
@@ -60,14 +63,15 @@ class BlobServiceImpl final : public v1::BlobService::Service {
   absl::Status CheckMember(absl::string_view room_id, const v1::User& caller);
   absl::Status ReceiveUpload(grpc::ServerContext* context,
                              grpc::ServerReader<v1::PutBlobRequest>* reader,
-                             const v1::PutBlobHeader& header, blob::UploadGuard::Ticket& ticket,
+                             const v1::PutBlobHeader& header, blob::TransferGuard::Ticket& ticket,
                              v1::PutBlobResponse* response);
 
   store::Store& store_;
   Authenticator& auth_;
   blob::BlobStore& blobs_;
   blob::UploadBudget& budget_;
-  blob::UploadGuard& guard_;
+  blob::TransferGuard& uploads_;
+  blob::TransferGuard& downloads_;
   const BlobServiceOptions options_;
 };
 

@@ -1,29 +1,39 @@
-#include "control/blob/upload_guard.h"
+#include "control/blob/transfer_guard.h"
 
-#include "absl/time/clock.h"
+#include <chrono>
 
 namespace unibus::control::blob {
+namespace {
 
-struct UploadGuard::Entry {
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct TransferGuard::Entry {
   std::string identity;
   std::function<void()> cancel;
   std::atomic<int64_t> last_active_ns{0};
   bool cancelled = false;  // guarded by the guard's mu_
 };
 
-UploadGuard::Ticket::~Ticket() {
-  if (entry_ != nullptr) guard_->Release(entry_);
+void TransferGuard::Ticket::Release() {
+  if (entry_ != nullptr) guard_->Unregister(entry_);
+  entry_.reset();
 }
 
-void UploadGuard::Ticket::Touch() {
-  entry_->last_active_ns.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
+void TransferGuard::Ticket::Touch() {
+  if (entry_ != nullptr) entry_->last_active_ns.store(MonotonicNanos(), std::memory_order_relaxed);
 }
 
-UploadGuard::UploadGuard(Options options) : options_(options) {
+TransferGuard::TransferGuard(Options options) : options_(options) {
   scanner_ = std::thread([this] { ScanLoop(); });
 }
 
-UploadGuard::~UploadGuard() {
+TransferGuard::~TransferGuard() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -31,12 +41,12 @@ UploadGuard::~UploadGuard() {
   scanner_.join();
 }
 
-std::optional<UploadGuard::Ticket> UploadGuard::Admit(const std::string& identity,
+std::optional<TransferGuard::Ticket> TransferGuard::Admit(const std::string& identity,
                                                       std::function<void()> cancel) {
   auto entry = std::make_shared<Entry>();
   entry->identity = identity;
   entry->cancel = std::move(cancel);
-  entry->last_active_ns = absl::GetCurrentTimeNanos();
+  entry->last_active_ns = MonotonicNanos();
   absl::MutexLock lock(&mu_);
   int& running = per_identity_[identity];
   if (running >= options_.per_identity) {
@@ -48,19 +58,19 @@ std::optional<UploadGuard::Ticket> UploadGuard::Admit(const std::string& identit
   return Ticket(this, std::move(entry));
 }
 
-void UploadGuard::Release(const std::shared_ptr<Entry>& entry) {
+void TransferGuard::Unregister(const std::shared_ptr<Entry>& entry) {
   absl::MutexLock lock(&mu_);
   entries_.erase(entry.get());
   auto it = per_identity_.find(entry->identity);
   if (it != per_identity_.end() && --it->second <= 0) per_identity_.erase(it);
 }
 
-void UploadGuard::ScanLoop() {
+void TransferGuard::ScanLoop() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.scan_every);
     if (stopping_) break;
-    const int64_t now = absl::GetCurrentTimeNanos();
+    const int64_t now = MonotonicNanos();
     const int64_t limit = absl::ToInt64Nanoseconds(options_.idle_timeout);
     for (auto& [key, entry] : entries_) {
       if (!entry->cancelled &&

@@ -1,15 +1,18 @@
-// Keeps uploads from holding server resources they do not use:
-//  - at most `per_identity` uploads of one identity at once (so one member cannot take the
-//    whole upload budget), and
-//  - an upload that receives nothing for `idle_timeout` is cancelled (a stalled or deliberately
-//    slow client would otherwise keep its share of the budget for as long as it likes).
+// Keeps blob transfers (one guard for uploads, one for downloads) from holding server resources
+// they do not use:
+//  - at most `per_identity` transfers of one identity at once (so one member cannot take the
+//    whole upload budget, or every server thread), and
+//  - a transfer that moves nothing for `idle_timeout` is cancelled (a stalled or deliberately
+//    slow client would otherwise keep its thread, its share of the budget or an open file for
+//    as long as it likes).
 //
-// Each upload registers with Admit and reports every chunk through Ticket::Touch; a background
-// thread cancels the ones that fell idle through the callback they registered.
+// Each transfer registers with Admit before it reads anything and reports progress through
+// Ticket::Touch; a background thread cancels the ones that fell idle through the callback they
+// registered. Idle time is measured on the monotonic clock.
 //
 // Thread-safe.
-#ifndef UNIBUS_CONTROL_BLOB_UPLOAD_GUARD_H_
-#define UNIBUS_CONTROL_BLOB_UPLOAD_GUARD_H_
+#ifndef UNIBUS_CONTROL_BLOB_TRANSFER_GUARD_H_
+#define UNIBUS_CONTROL_BLOB_TRANSFER_GUARD_H_
 
 #include <atomic>
 #include <cstdint>
@@ -25,7 +28,7 @@
 
 namespace unibus::control::blob {
 
-class UploadGuard {
+class TransferGuard {
  public:
   struct Options {
     int per_identity = 4;
@@ -38,28 +41,30 @@ class UploadGuard {
   // One admitted upload; unregisters when destroyed.
   class Ticket {
    public:
-    Ticket(UploadGuard* guard, std::shared_ptr<Entry> entry)
+    Ticket(TransferGuard* guard, std::shared_ptr<Entry> entry)
         : guard_(guard), entry_(std::move(entry)) {}
     Ticket(Ticket&& other) noexcept = default;
     Ticket& operator=(Ticket&&) = delete;
-    ~Ticket();
-    // Call on every chunk received.
+    ~Ticket() { Release(); }
+    // Call on every chunk moved.
     void Touch();
+    // Unregisters now (e.g. once every byte arrived, so a slow commit is not taken for a stall).
+    void Release();
 
    private:
-    UploadGuard* guard_;
+    TransferGuard* guard_;
     std::shared_ptr<Entry> entry_;
   };
 
-  explicit UploadGuard(Options options);
-  ~UploadGuard();
+  explicit TransferGuard(Options options);
+  ~TransferGuard();
 
   // nullopt when `identity` already has `per_identity` uploads running. `cancel` is called (at
   // most once, from the guard's thread) if the upload then stays idle for idle_timeout.
   std::optional<Ticket> Admit(const std::string& identity, std::function<void()> cancel);
 
  private:
-  void Release(const std::shared_ptr<Entry>& entry);
+  void Unregister(const std::shared_ptr<Entry>& entry);
   void ScanLoop();
 
   const Options options_;
@@ -72,4 +77,4 @@ class UploadGuard {
 
 }  // namespace unibus::control::blob
 
-#endif  // UNIBUS_CONTROL_BLOB_UPLOAD_GUARD_H_
+#endif  // UNIBUS_CONTROL_BLOB_TRANSFER_GUARD_H_
