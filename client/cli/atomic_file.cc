@@ -69,6 +69,17 @@ std::string Join(const std::string& dir, absl::string_view name) {
   return absl::StrCat(dir, dir.back() == '/' ? "" : "/", name);
 }
 
+// Makes a new directory entry durable (the file's bytes were synced before it was linked).
+// Best effort: the file is there either way, and a caller cannot do better on failure.
+void SyncDirectoryOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  fsync(fd);
+  close(fd);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> WriteNewFileAtomically(const std::string& dir,
@@ -85,6 +96,7 @@ absl::StatusOr<std::string> WriteNewFileAtomically(const std::string& dir,
     // link() never replaces an existing file (rename() would).
     if (link(tmp.data(), path.c_str()) == 0) {
       unlink(tmp.data());
+      SyncDirectoryOf(path);
       return path;
     }
     if (errno != EEXIST) {
@@ -110,6 +122,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     unlink(tmp.data());
     return ErrnoError(err, "write", path);
   }
+  SyncDirectoryOf(path);
   return absl::OkStatus();
 }
 

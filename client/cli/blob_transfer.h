@@ -29,6 +29,10 @@ namespace unibus::client::cli {
 // lower, and then the upload is refused with RESOURCE_EXHAUSTED.
 uint64_t MaxFileBytes();
 
+// Where recv and chat save files unless told otherwise: a directory of its own, so a peer's
+// "Makefile" never lands among the user's files.
+inline constexpr char kDefaultFilesDir[] = "unibus-files";
+
 // Reads `path` whole. The size is checked before anything is read.
 // NOT_FOUND (no such file), PERMISSION_DENIED, FAILED_PRECONDITION (a directory), OUT_OF_RANGE
 // (over `max_bytes`), DATA_LOSS (read error); messages name the file.

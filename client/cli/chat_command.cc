@@ -215,8 +215,8 @@ void PrintChatUsage(std::ostream& out) {
          "        /file PATH       send the file PATH (encrypted here, at most "
       << FormatByteSize(MaxFileBytes())
       << ")\n"
-         "        /save N          save the file of message #N in --files-dir (default: the\n"
-         "                         current directory; never replacing a file)\n"
+         "        /save N          save the file of message #N in --files-dir (default:\n"
+         "                         ./unibus-files; never replacing a file)\n"
          "        /help            these commands\n"
          "        /quit            leave (so do Ctrl-D and Ctrl-C)\n"
          "      It first shows what arrived since you last read ROOM with recv or chat;\n"
@@ -232,7 +232,7 @@ int RunChatCommand(const std::vector<std::string>& args, const Context& ctx) {
   std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
   if (!p) return code;
   Output out(ctx, p->Has("json"));
-  const std::string files_dir = p->Value("files-dir").value_or(".");
+  const std::string files_dir = p->Value("files-dir").value_or(kDefaultFilesDir);
   if (absl::Status made = MakeDirectories(files_dir); !made.ok()) {
     return out.Fail(kExitFile, made.message());
   }

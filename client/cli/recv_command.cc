@@ -172,8 +172,9 @@ void PrintRecvUsage(std::ostream& out) {
          "  --count N        stop after N messages\n"
          "  --timeout SECS   stop after SECS seconds; with --count, fewer than N messages by\n"
          "                   then is exit code 4\n"
-         "  --files-dir DIR  where files that messages carry are saved (default: the current\n"
-         "                   directory), as \"[file NAME, SIZE] saved to DIR/NAME\"; a name\n"
+         "  --files-dir DIR  where files that messages carry are saved (default: unibus-files\n"
+         "                   in the current directory, created if needed, so peers' files never\n"
+         "                   land among yours), as \"[file NAME, SIZE] saved to DIR/NAME\"; a name\n"
          "                   that is taken gets a number (\"NAME (1).EXT\"), nothing is\n"
          "                   replaced, and files are readable by you only (0600)\n"
          "  --no-files       do not download files (--json still shows each \"blob_token\"\n"
@@ -200,7 +201,7 @@ int RunRecvCommand(const std::vector<std::string>& args, const Context& ctx) {
   if (!limits.ok()) return UsageError(ctx, "recv", limits.status().message(), &PrintRecvUsage);
   std::optional<std::string> files_dir;
   if (!p->Has("no-files")) {
-    files_dir = p->Value("files-dir").value_or(".");
+    files_dir = p->Value("files-dir").value_or(kDefaultFilesDir);
     if (absl::Status made = MakeDirectories(*files_dir); !made.ok()) {
       return out.Fail(kExitFile, made.message());
     }
