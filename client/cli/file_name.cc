@@ -47,8 +47,11 @@ size_t Utf8Sequence(absl::string_view s, size_t i, uint32_t* cp) {
 }
 
 bool Unsafe(uint32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+  // C0, DEL, C1; the Arabic letter mark; zero-width space/joiners and LRM/RLM; line and
+  // paragraph separators and the bidi embeddings/overrides; bidi isolates; the BOM.
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
+         (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
 // Everything after the last '/' or '\'.

@@ -40,6 +40,10 @@ TEST(SafeFileNameTest, NeutralizesControlsDirectionMarksAndBrokenUtf8) {
   EXPECT_EQ(Safe("del\x7f"), "del_");
   EXPECT_EQ(Safe("csi\xc2\x9b" "31m"), "csi_31m");                 // C1 control U+009B
   EXPECT_EQ(Safe("invoice\xe2\x80\xae" "fdp.exe"), "invoice_fdp.exe");  // U+202E
+  EXPECT_EQ(Safe("zero\xe2\x80\x8bwidth"), "zero_width");              // U+200B
+  EXPECT_EQ(Safe("line\xe2\x80\xa8sep"), "line_sep");                  // U+2028
+  EXPECT_EQ(Safe("bom\xef\xbb\xbf.txt"), "bom_.txt");                  // U+FEFF
+  EXPECT_EQ(Safe("alm\xd8\x9c.txt"), "alm_.txt");                       // U+061C
   EXPECT_EQ(Safe("iso\xe9.txt"), "iso_.txt");                      // Latin-1, not UTF-8
   EXPECT_EQ(Safe("over\xc0\xaf" "long"), "over__long");           // overlong '/'
   EXPECT_EQ(Safe("cut\xe2\x82"), "cut__");

@@ -119,6 +119,7 @@ absl::StatusOr<std::string> OpenHashedBlob(absl::string_view ciphertext, absl::s
   absl::StatusOr<std::string> plain = DecryptBlob(ciphertext, ref.key());
   if (plain.ok() && plain->size() != ref.size()) {
     // Unreachable for a stream of the checked length; kept so the size is never taken on trust.
+    sodium_memzero(plain->data(), plain->size());
     return absl::DataLossError("blob decrypts to a size other than its reference announces");
   }
   return plain;
@@ -138,6 +139,14 @@ absl::StatusOr<std::string> DecryptBlob(absl::string_view ciphertext, absl::stri
   absl::string_view records = ciphertext.substr(kBlobHeaderSize);
   std::string plain;
   plain.resize(PlaintextBound(records.size()));
+  // A stream that fails part-way leaves no decrypted bytes behind in freed memory.
+  struct WipeOnFailure {
+    std::string& bytes;
+    bool done = false;
+    ~WipeOnFailure() {
+      if (!done) sodium_memzero(bytes.data(), bytes.size());
+    }
+  } wipe{plain};
   size_t written = 0;
   for (uint64_t i = 0;; ++i) {
     if (records.empty()) return absl::DataLossError("blob ends before its final chunk");
@@ -158,6 +167,7 @@ absl::StatusOr<std::string> DecryptBlob(absl::string_view ciphertext, absl::stri
   }
   if (!records.empty()) return absl::DataLossError("blob has bytes after its final chunk");
   plain.resize(written);
+  wipe.done = true;
   return plain;
 }
 
