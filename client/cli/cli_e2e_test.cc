@@ -442,6 +442,16 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
   ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
   EXPECT_EQ(absl::StripAsciiWhitespace(fetched.out), saved + "/_.bashrc");
   EXPECT_EQ(ReadBytes(saved + "/_.bashrc"), bytes);
+  // A sender's library strips directories, but a hostile peer's frame need not come from it: a
+  // reference naming "../../escaped.bin" still lands in the chosen directory.
+  absl::StatusOr<v1::BlobLink> link = DecodeBlobToken(put_token);
+  ASSERT_TRUE(link.ok());
+  v1::BlobRef hostile = link->blob();
+  hostile.set_name("../../escaped.bin");
+  fetched = As(reader, &RunBlobCommand, {"get", EncodeBlobToken(room_id, hostile), "-o", saved});
+  ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
+  EXPECT_EQ(absl::StripAsciiWhitespace(fetched.out), saved + "/escaped.bin");
+  EXPECT_EQ(ReadBytes(saved + "/escaped.bin"), bytes);
   fetched = As(reader, &RunBlobCommand, {"get", put_token, "-o", "-"});
   ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
   EXPECT_TRUE(fetched.out == bytes) << "stdout differs from the file";
