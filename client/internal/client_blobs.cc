@@ -12,6 +12,7 @@
 #include "client/internal/blob_cipher.h"
 #include "client/internal/client_impl.h"
 #include "common/crypto/sha256.h"
+#include "common/crypto/hex.h"
 
 namespace unibus::client::internal {
 namespace {
@@ -26,16 +27,10 @@ constexpr char kRetryAfterKey[] = "unibus-retry-after-ms";
 // Floor of the pause between busy retries, so that a pushback of 0 does not become a busy loop.
 constexpr absl::Duration kMinBusyPause = absl::Milliseconds(10);
 
-bool IsLowerHex(absl::string_view s, size_t chars) {
-  return s.size() == chars && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 // The server answers a malformed room id with INVALID_ARGUMENT too; checking here spares
 // encrypting (or allocating for) a blob that cannot be sent.
 absl::Status CheckRoomId(absl::string_view room_id) {
-  if (IsLowerHex(room_id, 32)) return absl::OkStatus();
+  if (common::IsLowerHexOfSize(room_id, 16)) return absl::OkStatus();
   return absl::InvalidArgumentError("room_id must be 32 lowercase hexadecimal characters");
 }
 
@@ -195,7 +190,7 @@ absl::StatusOr<std::string> ClientImpl::GetBlob(const std::string& room_id,
                                                 const v1::BlobRef& ref,
                                                 TransferProgress progress) {
   if (absl::Status s = CheckRoomId(room_id); !s.ok()) return s;
-  if (!IsLowerHex(ref.address(), 64)) {
+  if (!common::IsLowerHexOfSize(ref.address(), 32)) {
     return absl::InvalidArgumentError("blob address must be 64 lowercase hexadecimal characters");
   }
   if (ref.key().size() != kBlobKeySize) {

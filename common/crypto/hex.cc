@@ -46,6 +46,14 @@ bool IsHexOfSize(absl::string_view hex, size_t bytes) {
   return true;
 }
 
+bool IsLowerHexOfSize(absl::string_view hex, size_t bytes) {
+  if (hex.size() != bytes * 2) return false;
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string HexNormalize(absl::string_view hex) { return absl::AsciiStrToLower(hex); }
 
 }  // namespace unibus::common

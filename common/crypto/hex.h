@@ -18,6 +18,10 @@ std::optional<std::string> HexDecode(absl::string_view hex);
 // True if `hex` is exactly `bytes` bytes of hex (either case).
 bool IsHexOfSize(absl::string_view hex, size_t bytes);
 
+// True if `hex` is exactly `bytes` bytes of lowercase hex (the canonical form of ids, keys and
+// addresses that name files and subjects).
+bool IsLowerHexOfSize(absl::string_view hex, size_t bytes);
+
 // Lower-cases hex input (keys are stored and compared in lower case).
 std::string HexNormalize(absl::string_view hex);
 

@@ -19,5 +19,14 @@ TEST(HexTest, RejectsOddLengthAndNonHex) {
   EXPECT_TRUE(IsHexOfSize("abCD", 2));
 }
 
+TEST(HexTest, IsLowerHexOfSizeAcceptsOnlyCanonicalHex) {
+  EXPECT_TRUE(IsLowerHexOfSize("00ff", 2));
+  EXPECT_FALSE(IsLowerHexOfSize("00FF", 2));
+  EXPECT_FALSE(IsLowerHexOfSize("00f", 2));
+  EXPECT_FALSE(IsLowerHexOfSize("00ff0", 2));
+  EXPECT_FALSE(IsLowerHexOfSize("../f", 2));
+  EXPECT_TRUE(IsLowerHexOfSize("", 0));
+}
+
 }  // namespace
 }  // namespace unibus::common

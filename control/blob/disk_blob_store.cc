@@ -26,16 +26,8 @@ constexpr char kPartSuffix[] = ".part";
 constexpr char kLock[] = "/lock";
 constexpr uint64_t kWritebackBytes = 1 << 20;
 
-bool IsLowerHex(absl::string_view s, size_t length) {
-  if (s.size() != length) return false;
-  for (char c : s) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
-  }
-  return true;
-}
-
 absl::Status CheckNames(absl::string_view room_id, absl::string_view address) {
-  if (!IsLowerHex(room_id, 32) || !IsLowerHex(address, 64)) {
+  if (!common::IsLowerHexOfSize(room_id, 16) || !common::IsLowerHexOfSize(address, 32)) {
     return absl::InvalidArgumentError("malformed room id or blob address");
   }
   return absl::OkStatus();
@@ -275,7 +267,7 @@ absl::StatusOr<std::unique_ptr<BlobReader>> DiskBlobStore::Open(absl::string_vie
 }
 
 absl::Status DiskBlobStore::DeleteRoom(absl::string_view room_id) {
-  if (!IsLowerHex(room_id, 32)) return absl::InvalidArgumentError("malformed room id");
+  if (!common::IsLowerHexOfSize(room_id, 16)) return absl::InvalidArgumentError("malformed room id");
   std::string room_dir = RoomDir(room_id);
   absl::StatusOr<std::vector<std::string>> names = ListDir(room_dir);
   if (absl::IsNotFound(names.status())) return absl::OkStatus();

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/crypto/hex.h"
 #include "common/crypto/sha256.h"
 #include "control/model/validation.h"
 #include "control/service/call.h"
@@ -18,9 +19,7 @@ constexpr char kRetryAfterTrailer[] = "unibus-retry-after-ms";
 absl::Status BlobNotFound() { return absl::NotFoundError("blob not found"); }
 
 absl::Status ValidateAddress(absl::string_view address) {
-  bool ok = address.size() == 64;
-  for (char c : address) ok = ok && (absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'));
-  if (!ok) {
+  if (!common::IsLowerHexOfSize(address, 32)) {
     return absl::InvalidArgumentError(
         "address must be the sha256 of the blob as 64 lowercase hex characters");
   }
