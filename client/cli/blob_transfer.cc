@@ -14,6 +14,7 @@
 #include "client/cli/file_name.h"
 #include "client/cli/progress.h"
 #include "client/options.h"
+#include "common/files/files.h"
 
 namespace unibus::client::cli {
 namespace {
@@ -142,11 +143,27 @@ absl::StatusOr<std::string> DownloadBlob(Connection& c, const Context& ctx, cons
   return content;
 }
 
+constexpr int kMaxNumberedNames = 1000;
+
 absl::StatusOr<std::string> SaveInDirectory(const std::string& dir, const v1::BlobRef& ref,
                                             absl::string_view content) {
   const std::string name = SafeFileName(ref.name(), ref.address());
+  // The same file saved before (recv --history again, /save twice) is not saved again.
+  for (int n = 0; n < kMaxNumberedNames; ++n) {
+    std::string path = dir.empty() ? NumberedFileName(name, n)
+                                   : absl::StrCat(dir, dir.back() == '/' ? "" : "/",
+                                                  NumberedFileName(name, n));
+    struct stat st;
+    // Stop at the first free name, where a new copy would go (after a gap left by a deleted
+    // copy this may save one more copy, never a wrong one).
+    if (lstat(path.c_str(), &st) != 0) break;
+    if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != content.size()) continue;
+    absl::StatusOr<std::string> existing = common::ReadFile(path);
+    if (existing.ok() && *existing == content) return path;
+  }
   return WriteNewFileAtomically(
-      dir, [&name](int n) { return NumberedFileName(name, n); }, content, 0600);
+      dir, [&name](int n) { return NumberedFileName(name, n); }, content, 0600,
+      kMaxNumberedNames);
 }
 
 Explained ExplainBlobError(const absl::Status& status, const ErrorScope& scope,

@@ -67,7 +67,9 @@ absl::StatusOr<std::string> DownloadBlob(Connection& c, const Context& ctx, cons
                                          const std::string& room_id, const v1::BlobRef& ref);
 
 // Saves `content` in `dir` as SafeFileName(ref.name), or "NAME (1).EXT", "NAME (2).EXT", ... when
-// that is taken; never replaces a file; atomic (WriteNewFileAtomically). Returns the path
+// that is taken; never replaces a file; atomic (WriteNewFileAtomically). A file under one of
+// those names that already holds exactly `content` is reused instead (running recv --history
+// again, or /save twice, does not pile up copies). Returns the path
 // ("./report.pdf" for dir "."). Mode 0600: the file came out of an end-to-end encrypted room, so
 // it stays as private as the room until its owner decides otherwise.
 absl::StatusOr<std::string> SaveInDirectory(const std::string& dir, const v1::BlobRef& ref,

@@ -65,6 +65,11 @@ TEST(SaveInDirectoryTest, SafeNamesNumberedNeverReplacing) {
   EXPECT_EQ(*second, dir + "/_ (1).profile");
   EXPECT_EQ(ReadBytes(dir + "/_.profile"), "one");
   EXPECT_EQ(ReadBytes(dir + "/_ (1).profile"), "two");
+  // Bytes already saved under one of the names are reused, wherever they are in the sequence.
+  EXPECT_EQ(*SaveInDirectory(dir, ref, "two"), dir + "/_ (1).profile");
+  EXPECT_EQ(*SaveInDirectory(dir, ref, "one"), dir + "/_.profile");
+  EXPECT_EQ(*SaveInDirectory(dir, ref, "three"), dir + "/_ (2).profile");
+  EXPECT_EQ(*SaveInDirectory(dir, ref, "twx"), dir + "/_ (3).profile");  // same size, other bytes
   struct stat st;
   ASSERT_EQ(stat(first->c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

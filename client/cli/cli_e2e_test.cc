@@ -389,7 +389,16 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
                                  saved + "/report.pdf\n"));
   EXPECT_EQ(ReadBytes(saved + "/report.pdf"), bytes);
 
-  // Again: a new name, the first file untouched; --json gives the path and a token.
+  // Again: the identical file already there is reused, not copied.
+  got = As(reader, &RunRecvCommand,
+           {"files", "--history", "--count", "1", "--timeout", "30", "--files-dir", saved});
+  ASSERT_EQ(got.code, kExitOk) << Describe(got);
+  EXPECT_THAT(got.out, HasSubstr("saved to " + saved + "/report.pdf\n"));
+  EXPECT_FALSE(Exists(saved + "/report (1).pdf"));
+
+  // A different file under that name: a new name, the first file untouched; --json gives the
+  // path and a token.
+  std::ofstream(saved + "/report.pdf", std::ios::trunc) << "the user's own report";
   ASSERT_EQ(chmod((saved + "/report.pdf").c_str(), 0644), 0);
   got = As(reader, &RunRecvCommand,
            {"files", "--history", "--count", "1", "--timeout", "30", "--files-dir", saved,
@@ -398,7 +407,7 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
   nlohmann::json line = JsonLines(got.out).at(0);
   EXPECT_EQ(line["saved_to"], saved + "/report (1).pdf");
   EXPECT_EQ(ReadBytes(saved + "/report (1).pdf"), bytes);
-  EXPECT_EQ(ReadBytes(saved + "/report.pdf"), bytes);
+  EXPECT_EQ(ReadBytes(saved + "/report.pdf"), "the user's own report");
   struct stat st;
   ASSERT_EQ(stat((saved + "/report (1).pdf").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -520,7 +529,10 @@ TEST_F(CliE2eTest, ChatSendsFilesAndSavesThemOnRequest) {
   ASSERT_TRUE(chat.WaitForOut("] gil: [file chat notes.txt, 10 B]\n")) << chat.Finish().err;
   chat.Type("/save 1");
   ASSERT_TRUE(chat.WaitForErr("saved the file of #1 to " + saved + "/chat notes.txt\n"));
+  std::ofstream(saved + "/chat notes.txt", std::ios::trunc) << "edited meanwhile";
   chat.Type("/save 1");
+  ASSERT_TRUE(chat.WaitForErr("saved the file of #1 to " + saved + "/chat notes (1).txt\n"));
+  chat.Type("/save 1");  // the same bytes again: reused
   ASSERT_TRUE(chat.WaitForErr("saved the file of #1 to " + saved + "/chat notes (1).txt\n"));
   chat.Type("/save 9");
   ASSERT_TRUE(chat.WaitForErr("message #9 carries no file"));
@@ -529,8 +541,9 @@ TEST_F(CliE2eTest, ChatSendsFilesAndSavesThemOnRequest) {
   chat.Type("/quit");
   CliResult r = chat.Finish();
   EXPECT_EQ(r.code, kExitOk) << Describe(r);
-  EXPECT_EQ(ReadBytes(saved + "/chat notes.txt"), "hello file");
+  EXPECT_EQ(ReadBytes(saved + "/chat notes.txt"), "edited meanwhile");
   EXPECT_EQ(ReadBytes(saved + "/chat notes (1).txt"), "hello file");
+  EXPECT_FALSE(Exists(saved + "/chat notes (2).txt"));
 }
 
 }  // namespace
