@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/crypto/identity.h"
 #include "common/crypto/sha256.h"
 
@@ -43,6 +45,66 @@ absl::Status CheckKey(absl::string_view key) {
   return absl::InvalidArgumentError(absl::StrCat("a blob key is ", kBlobKeySize, " bytes"));
 }
 
+constexpr size_t kParallelHashBytes = 1 << 20;
+// How far the encryption runs ahead before the hasher is woken again.
+constexpr size_t kHashStep = 16 * kBlobRecordSize;
+
+// The sha256 of a buffer being filled front to back: on a thread of its own that hashes each
+// part once the writer reported it (Produced), or, when not `parallel`, all at once in Finish.
+class ProgressiveHasher {
+ public:
+  ProgressiveHasher(const std::string& buffer, bool parallel) : buffer_(buffer) {
+    if (parallel) thread_ = std::thread([this] { Run(); });
+  }
+  ~ProgressiveHasher() {
+    if (thread_.joinable()) {
+      Produced(buffer_.size());
+      thread_.join();
+    }
+  }
+
+  // The first `bytes` of the buffer are final.
+  void Produced(size_t bytes) {
+    if (!thread_.joinable()) return;
+    absl::MutexLock lock(&mu_);
+    produced_ = bytes;
+  }
+
+  // Lowercase hex sha256 of the whole buffer. REQUIRES: every byte was produced.
+  std::string Finish() {
+    if (!thread_.joinable()) return common::Sha256Hex(buffer_);
+    Produced(buffer_.size());
+    thread_.join();
+    return digest_;
+  }
+
+ private:
+  void Run() {
+    common::Sha256 sha;
+    size_t hashed = 0;
+    while (hashed < buffer_.size()) {
+      size_t until;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [&] {
+          return produced_ == buffer_.size() || produced_ >= hashed + kHashStep;
+        };
+        mu_.Await(absl::Condition(&ready));
+        until = produced_;
+      }
+      sha.Update(absl::string_view(buffer_).substr(hashed, until - hashed));
+      hashed = until;
+    }
+    digest_ = sha.FinishHex();
+  }
+
+  const std::string& buffer_;
+  absl::Mutex mu_;
+  size_t produced_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string digest_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 uint64_t CiphertextSize(uint64_t plain) { return BlobCiphertextSize(plain); }
@@ -74,6 +136,10 @@ SealedBlob SealBlobWithKey(absl::string_view plaintext, absl::string_view key) {
   unsigned char* out = Bytes(blob.ciphertext);
   StreamState state;
   crypto_secretstream_xchacha20poly1305_init_push(&state.s, out, Bytes(key));
+  // Large blobs are hashed on a second thread that follows the encryption record by record:
+  // the two overlap (bench/blob_bench: sealing 16 MiB took encrypt 25 ms + sha256 13 ms one
+  // after the other). Small ones are not worth a thread.
+  ProgressiveHasher hasher(blob.ciphertext, plaintext.size() >= kParallelHashBytes);
   out += kBlobHeaderSize;
   size_t offset = 0;
   do {
@@ -85,10 +151,9 @@ SealedBlob SealBlobWithKey(absl::string_view plaintext, absl::string_view key) {
                                                last ? kTagFinal : kTagMessage);
     out += written;
     offset += n;
+    hasher.Produced(static_cast<size_t>(out - Bytes(blob.ciphertext)));
   } while (offset < plaintext.size());
-  // Hashing afterwards measured as fast as hashing each record while it is still in cache
-  // (encryption, not memory, is the bottleneck), and keeps the two steps apart.
-  blob.address = BlobAddress(blob.ciphertext);
+  blob.address = hasher.Finish();
   return blob;
 }
 

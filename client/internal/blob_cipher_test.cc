@@ -259,6 +259,15 @@ TEST_F(BlobTamperTest, FlippedBitsAnywhereInAMultiRecordBlobAreRejected) {
   }
 }
 
+TEST(BlobAddressTest, IsTheSha256OfTheCiphertextOnEitherSideOfTheHashThread) {
+  // Blobs of 1 MiB and more are hashed on a second thread while they are encrypted.
+  for (size_t n : {size_t{(1 << 20) - 1}, size_t{1 << 20}, size_t{(1 << 20) + 1},
+                   size_t{3 * (1 << 20) + 100}, size_t{17 * kBlobRecordSize}}) {
+    SealedBlob blob = SealBlob(TestBytes(n, 7));
+    EXPECT_EQ(blob.address, common::Sha256Hex(blob.ciphertext)) << n;
+  }
+}
+
 TEST(BlobLimitsTest, LargestPlaintextIsExactlyTheLargestThatFits) {
   EXPECT_EQ(LargestBlobPlaintext(16u << 20), 16'772'840u);
   EXPECT_EQ(BlobCiphertextSize(16'772'840u), 16u << 20);
