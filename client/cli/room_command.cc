@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "client/cli/command.h"
 #include "client/cli/connection.h"
+#include "client/cli/control_command.h"
 #include "client/cli/exit_code.h"
 #include "client/cli/output.h"
 #include "client/cli/records.h"
@@ -21,15 +22,12 @@ using RoomBody = std::function<int(const ParsedArgs& args, Output& out, Connecti
 // Parses `args` for `spec` (positional[0] is ROOM), connects, resolves ROOM and runs `body`.
 int WithRoom(const std::vector<std::string>& args, const Context& ctx, const CommandSpec& spec,
              const RoomBody& body) {
-  int code = kExitOk;
-  std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
-  if (!p) return code;
-  Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
-  if (!c) return code;
-  std::optional<std::string> room_id = ResolveRoomOrReport(*c, out, p->positional()[0], &code);
-  if (!room_id) return code;
-  return body(*p, out, *c, *room_id);
+  return WithControlPlane(args, ctx, spec, [&](const ParsedArgs& p, Output& out, Connection& c) {
+    int code = kExitOk;
+    std::optional<std::string> room_id = ResolveRoomOrReport(c, out, p.positional()[0], &code);
+    if (!room_id) return code;
+    return body(p, out, c, *room_id);
+  });
 }
 
 CommandSpec Spec(const std::string& name, size_t args, FlagSpec flags = {}) {
@@ -76,25 +74,21 @@ int RoomCreate(const std::vector<std::string>& args, const Context& ctx) {
 }
 
 int RoomList(const std::vector<std::string>& args, const Context& ctx) {
-  CommandSpec spec = Spec("list", 0);
-  int code = kExitOk;
-  std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
-  if (!p) return code;
-  Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
-  if (!c) return code;
-  absl::StatusOr<std::vector<v1::MyRoom>> rooms = c->client->ListMyRooms();
-  if (!rooms.ok()) return c->Fail(out, rooms.status());
-  if (!out.json()) {
-    if (rooms->empty()) {
-      out.Note("no rooms yet (create one with: unibus room create NAME)");
-      return kExitOk;
+  return WithControlPlane(args, ctx, Spec("list", 0),
+                          [](const ParsedArgs&, Output& out, Connection& c) {
+    absl::StatusOr<std::vector<v1::MyRoom>> rooms = c.client->ListMyRooms();
+    if (!rooms.ok()) return c.Fail(out, rooms.status());
+    if (!out.json()) {
+      if (rooms->empty()) {
+        out.Note("no rooms yet (create one with: unibus room create NAME)");
+        return int{kExitOk};
+      }
+      out.Line(absl::StrFormat("%-32s  %-20s %-6s %7s %5s  %s", "ROOM ID", "NAME", "ROLE",
+                               "MEMBERS", "EPOCH", "FLAGS"));
     }
-    out.Line(absl::StrFormat("%-32s  %-20s %-6s %7s %5s  %s", "ROOM ID", "NAME", "ROLE",
-                             "MEMBERS", "EPOCH", "FLAGS"));
-  }
-  for (const v1::MyRoom& r : *rooms) PrintRoomRow(out, r.room(), r.my_role());
-  return kExitOk;
+    for (const v1::MyRoom& r : *rooms) PrintRoomRow(out, r.room(), r.my_role());
+    return int{kExitOk};
+  });
 }
 
 int RoomShow(const std::vector<std::string>& args, const Context& ctx) {

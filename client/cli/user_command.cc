@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "client/cli/command.h"
 #include "client/cli/connection.h"
+#include "client/cli/control_command.h"
 #include "client/cli/exit_code.h"
 #include "client/cli/output.h"
 #include "client/cli/records.h"
@@ -105,50 +106,38 @@ int UserAdd(const std::vector<std::string>& args, const Context& ctx) {
 
 int UserList(const std::vector<std::string>& args, const Context& ctx) {
   CommandSpec spec{"user list", WithConnectionFlags({}), 0, 0, &PrintUserUsage};
-  int code = kExitOk;
-  std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
-  if (!p) return code;
-  Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
-  if (!c) return code;
-  absl::StatusOr<std::vector<v1::User>> users = c->client->ListUsers();
-  if (!users.ok()) return c->Fail(out, users.status());
-  if (!out.json()) out.Line(absl::StrFormat("%-20s %-7s %-8s %s", "HANDLE", "ROLE", "STATUS",
-                                            "SIGN_PUB (user id)"));
-  for (const v1::User& u : *users) PrintUser(out, u);
-  return kExitOk;
+  return WithControlPlane(args, ctx, spec, [](const ParsedArgs&, Output& out, Connection& c) {
+    absl::StatusOr<std::vector<v1::User>> users = c.client->ListUsers();
+    if (!users.ok()) return c.Fail(out, users.status());
+    if (!out.json()) out.Line(absl::StrFormat("%-20s %-7s %-8s %s", "HANDLE", "ROLE", "STATUS",
+                                              "SIGN_PUB (user id)"));
+    for (const v1::User& u : *users) PrintUser(out, u);
+    return int{kExitOk};
+  });
 }
 
 int UserRevoke(const std::vector<std::string>& args, const Context& ctx) {
   CommandSpec spec{"user revoke", WithConnectionFlags({}), 1, 1, &PrintUserUsage};
-  int code = kExitOk;
-  std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
-  if (!p) return code;
-  Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
-  if (!c) return code;
-  c->scope.user = p->positional()[0];
-  absl::StatusOr<v1::User> revoked = c->client->RevokeUser(p->positional()[0]);
-  if (!revoked.ok()) return c->Fail(out, revoked.status());
-  out.Note(absl::StrCat("revoked ", revoked->handle(),
-                        ": refused on the control plane from now on, and its NATS connections "
-                        "are closed; its rooms are marked for rekey"));
-  PrintUser(out, *revoked);
-  return kExitOk;
+  return WithControlPlane(args, ctx, spec, [](const ParsedArgs& p, Output& out, Connection& c) {
+    c.scope.user = p.positional()[0];
+    absl::StatusOr<v1::User> revoked = c.client->RevokeUser(p.positional()[0]);
+    if (!revoked.ok()) return c.Fail(out, revoked.status());
+    out.Note(absl::StrCat("revoked ", revoked->handle(),
+                          ": refused on the control plane from now on, and its NATS connections "
+                          "are closed; its rooms are marked for rekey"));
+    PrintUser(out, *revoked);
+    return int{kExitOk};
+  });
 }
 
 int UserWhoAmI(const std::vector<std::string>& args, const Context& ctx) {
   CommandSpec spec{"user whoami", WithConnectionFlags({}), 0, 0, &PrintUserUsage};
-  int code = kExitOk;
-  std::optional<ParsedArgs> p = ParseCommand(args, spec, ctx, &code);
-  if (!p) return code;
-  Output out(ctx, p->Has("json"));
-  std::optional<Connection> c = Connect(*p, ctx, out, StateMode::kNone, &code, Planes::kControlOnly);
-  if (!c) return code;
-  absl::StatusOr<v1::User> me = c->client->WhoAmI();
-  if (!me.ok()) return c->Fail(out, me.status());
-  PrintUser(out, *me);
-  return kExitOk;
+  return WithControlPlane(args, ctx, spec, [](const ParsedArgs&, Output& out, Connection& c) {
+    absl::StatusOr<v1::User> me = c.client->WhoAmI();
+    if (!me.ok()) return c.Fail(out, me.status());
+    PrintUser(out, *me);
+    return int{kExitOk};
+  });
 }
 
 }  // namespace

@@ -18,6 +18,12 @@ constexpr char kRetryAfterTrailer[] = "unibus-retry-after-ms";
 
 absl::Status BlobNotFound() { return absl::NotFoundError("blob not found"); }
 
+// A refusal the client should retry: RESOURCE_EXHAUSTED with the pause in the trailer.
+absl::Status Busy(grpc::ServerContext* context, int retry_after_ms, absl::string_view message) {
+  context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(retry_after_ms));
+  return absl::ResourceExhaustedError(message);
+}
+
 absl::Status ValidateAddress(absl::string_view address) {
   if (!common::IsLowerHexOfSize(address, 32)) {
     return absl::InvalidArgumentError(
@@ -61,18 +67,16 @@ grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
     std::optional<blob::TransferGuard::Ticket> ticket =
         uploads_.Admit(caller.sign_pub(), [context] { context->TryCancel(); });
     if (!ticket.has_value()) {
-      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
-      return absl::ResourceExhaustedError(
-          "this identity has as many uploads running as it may; retry when one is done");
+      return Busy(context, options_.retry_after_ms,
+                  "this identity has as many uploads running as it may; retry when one is done");
     }
     // Every upload leases the same share, whatever size it declares: the memory it can hold
     // (window, chunk, parsed copy) does not depend on the declaration.
     std::optional<blob::UploadBudget::Lease> lease =
         budget_.TryAcquire(options_.upload_reservation_bytes);
     if (!lease.has_value()) {
-      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
-      return absl::ResourceExhaustedError(
-          "the server is receiving as many uploads as it can hold; retry shortly");
+      return Busy(context, options_.retry_after_ms,
+                  "the server is receiving as many uploads as it can hold; retry shortly");
     }
     v1::PutBlobRequest first;
     if (!reader->Read(&first)) {
@@ -182,9 +186,8 @@ grpc::Status BlobServiceImpl::GetBlob(grpc::ServerContext* context,
     std::optional<blob::TransferGuard::Ticket> ticket =
         downloads_.Admit(caller.sign_pub(), [context] { context->TryCancel(); });
     if (!ticket.has_value()) {
-      context->AddTrailingMetadata(kRetryAfterTrailer, std::to_string(options_.retry_after_ms));
-      return absl::ResourceExhaustedError(
-          "this identity has as many downloads running as it may; retry when one is done");
+      return Busy(context, options_.retry_after_ms,
+                  "this identity has as many downloads running as it may; retry when one is done");
     }
 
     v1::GetBlobResponse response;
