@@ -7,21 +7,17 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/testing/child_process.h"
 #include "gtest/gtest.h"
 #include "common/testing/dir_entries.h"
 
 namespace unibus::client::cli {
 namespace {
 
+using common::testing::ReadFileOrEmpty;
+
 std::string TempPath(const std::string& name) {
   return std::string(std::getenv("TEST_TMPDIR")) + "/atomic_file_test_" + name;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 mode_t Mode(const std::string& path) {
@@ -41,7 +37,7 @@ int CountEntries(const std::string& dir) {
 TEST(WriteFileAtomicallyTest, WritesContentWithMode) {
   std::string path = TempPath("secret");
   ASSERT_TRUE(WriteFileAtomically(path, "key", 0600).ok());
-  EXPECT_EQ(ReadFile(path), "key");
+  EXPECT_EQ(ReadFileOrEmpty(path), "key");
   EXPECT_EQ(Mode(path), 0600u);
 }
 
@@ -49,7 +45,7 @@ TEST(WriteFileAtomicallyTest, ReplacesFileAndFixesItsMode) {
   std::string path = TempPath("replaced");
   ASSERT_TRUE(WriteFileAtomically(path, "old old old", 0644).ok());
   ASSERT_TRUE(WriteFileAtomically(path, "new", 0600).ok());
-  EXPECT_EQ(ReadFile(path), "new");
+  EXPECT_EQ(ReadFileOrEmpty(path), "new");
   EXPECT_EQ(Mode(path), 0600u);
 }
 
@@ -82,9 +78,9 @@ TEST(WriteNewFileAtomicallyTest, TakesTheFirstFreeNameAndNeverReplaces) {
   absl::StatusOr<std::string> second = WriteNewFileAtomically(dir + "/", &Numbered, "two", 0640);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(*second, dir + "/f (2).txt");
-  EXPECT_EQ(ReadFile(dir + "/f.txt"), "one");
-  EXPECT_EQ(ReadFile(dir + "/f (1).txt"), "in the way");
-  EXPECT_EQ(ReadFile(dir + "/f (2).txt"), "two");
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/f.txt"), "one");
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/f (1).txt"), "in the way");
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/f (2).txt"), "two");
   EXPECT_EQ(Mode(dir + "/f (2).txt"), 0640u);
   EXPECT_EQ(common::testing::DirEntries(dir).size(), 3u);  // no temporary file left
 }
@@ -96,7 +92,7 @@ TEST(WriteNewFileAtomicallyTest, AllNamesTakenIsAlreadyExistsAndLeavesNothing) {
   absl::StatusOr<std::string> r = WriteNewFileAtomically(dir, &Numbered, "theirs", 0600, 1);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_NE(r.status().message().find(dir + "/f.txt"), std::string::npos);
-  EXPECT_EQ(ReadFile(dir + "/f.txt"), "mine");
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/f.txt"), "mine");
   EXPECT_EQ(common::testing::DirEntries(dir).size(), 1u);
 }
 

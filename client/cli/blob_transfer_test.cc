@@ -8,32 +8,22 @@
 #include <fstream>
 #include <sstream>
 
+#include "client/cli/cli_testing.h"
 #include "client/cli/exit_code.h"
+#include "common/testing/child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace unibus::client::cli {
 namespace {
 
+using common::testing::ReadFileOrEmpty;
+using testing::NewTempDir;
+
 using ::testing::HasSubstr;
 
-std::string TempDir() {
-  std::string tmpl = std::string(std::getenv("TEST_TMPDIR")) + "/blob_transfer_test.XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(ReadFileToSendTest, ReadsWholeFilesAndNamesTheProblem) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir("blob_transfer_test");
   std::ofstream(dir + "/ok.bin", std::ios::binary) << std::string("a\0b", 3);
   EXPECT_EQ(*ReadFileToSend(dir + "/ok.bin", 3), std::string("a\0b", 3));
 
@@ -53,7 +43,7 @@ TEST(ReadFileToSendTest, ReadsWholeFilesAndNamesTheProblem) {
 }
 
 TEST(SaveInDirectoryTest, SafeNamesNumberedNeverReplacing) {
-  const std::string dir = TempDir();
+  const std::string dir = NewTempDir("blob_transfer_test");
   v1::BlobRef ref;
   ref.set_address(std::string(64, 'c'));
   ref.set_name("../../.profile");
@@ -63,8 +53,8 @@ TEST(SaveInDirectoryTest, SafeNamesNumberedNeverReplacing) {
   absl::StatusOr<std::string> second = SaveInDirectory(dir, ref, "two");
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(*second, dir + "/_ (1).profile");
-  EXPECT_EQ(ReadBytes(dir + "/_.profile"), "one");
-  EXPECT_EQ(ReadBytes(dir + "/_ (1).profile"), "two");
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/_.profile"), "one");
+  EXPECT_EQ(ReadFileOrEmpty(dir + "/_ (1).profile"), "two");
   // Bytes already saved under one of the names are reused, wherever they are in the sequence.
   EXPECT_EQ(*SaveInDirectory(dir, ref, "two"), dir + "/_ (1).profile");
   EXPECT_EQ(*SaveInDirectory(dir, ref, "one"), dir + "/_.profile");

@@ -24,12 +24,15 @@
 #include "client/cli/send_command.h"
 #include "client/cli/user_command.h"
 #include "common/crypto/identity.h"
+#include "common/testing/child_process.h"
 #include "control/testing/unibusd_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace unibus::client::cli {
 namespace {
+
+using common::testing::ReadFileOrEmpty;
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -47,13 +50,6 @@ std::vector<nlohmann::json> JsonLines(const std::string& out) {
     lines.push_back(j);
   }
   return lines;
-}
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 bool Exists(const std::string& path) {
@@ -387,7 +383,7 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
   ASSERT_EQ(got.code, kExitOk) << Describe(got);
   EXPECT_THAT(got.out, HasSubstr("] fiona: the report [file report.pdf, 300.0 KiB] saved to " +
                                  saved + "/report.pdf\n"));
-  EXPECT_EQ(ReadBytes(saved + "/report.pdf"), bytes);
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/report.pdf"), bytes);
 
   // Again: the identical file already there is reused, not copied.
   got = As(reader, &RunRecvCommand,
@@ -406,8 +402,8 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
   ASSERT_EQ(got.code, kExitOk) << Describe(got);
   nlohmann::json line = JsonLines(got.out).at(0);
   EXPECT_EQ(line["saved_to"], saved + "/report (1).pdf");
-  EXPECT_EQ(ReadBytes(saved + "/report (1).pdf"), bytes);
-  EXPECT_EQ(ReadBytes(saved + "/report.pdf"), "the user's own report");
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/report (1).pdf"), bytes);
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/report.pdf"), "the user's own report");
   struct stat st;
   ASSERT_EQ(stat((saved + "/report (1).pdf").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -418,7 +414,7 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
   const std::string token = line["blob_token"];
   CliResult fetched = As(reader, &RunBlobCommand, {"get", token, "-o", *dir_ + "/copy.pdf"});
   ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
-  EXPECT_EQ(ReadBytes(*dir_ + "/copy.pdf"), bytes);
+  EXPECT_EQ(ReadFileOrEmpty(*dir_ + "/copy.pdf"), bytes);
   fetched = As(reader, &RunBlobCommand, {"get", token, "-o", *dir_ + "/copy.pdf"});
   EXPECT_EQ(fetched.code, kExitFile) << Describe(fetched);
   EXPECT_THAT(fetched.err, HasSubstr("already exists"));
@@ -442,7 +438,7 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
   fetched = As(reader, &RunBlobCommand, {"get", put_token, "-o", saved, "--json"});
   ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
   EXPECT_EQ(JsonLines(fetched.out).at(0)["saved_to"], saved + "/renamed.bin");
-  EXPECT_EQ(ReadBytes(saved + "/renamed.bin"), bytes);
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/renamed.bin"), bytes);
   // A hostile name is saved harmlessly.
   put = As(owner, &RunBlobCommand, {"put", "files", report, "--name", ".bashrc", "--json"});
   ASSERT_EQ(put.code, kExitOk) << Describe(put);
@@ -450,7 +446,7 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
                {"get", JsonLines(put.out).at(0)["token"].get<std::string>(), "-o", saved});
   ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
   EXPECT_EQ(absl::StripAsciiWhitespace(fetched.out), saved + "/_.bashrc");
-  EXPECT_EQ(ReadBytes(saved + "/_.bashrc"), bytes);
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/_.bashrc"), bytes);
   // A sender's library strips directories, but a hostile peer's frame need not come from it: a
   // reference naming "../../escaped.bin" still lands in the chosen directory.
   absl::StatusOr<v1::BlobLink> link = DecodeBlobToken(put_token);
@@ -460,7 +456,7 @@ TEST_F(CliE2eTest, FilesTravelInMessagesAndByToken) {
   fetched = As(reader, &RunBlobCommand, {"get", EncodeBlobToken(room_id, hostile), "-o", saved});
   ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
   EXPECT_EQ(absl::StripAsciiWhitespace(fetched.out), saved + "/escaped.bin");
-  EXPECT_EQ(ReadBytes(saved + "/escaped.bin"), bytes);
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/escaped.bin"), bytes);
   fetched = As(reader, &RunBlobCommand, {"get", put_token, "-o", "-"});
   ASSERT_EQ(fetched.code, kExitOk) << Describe(fetched);
   EXPECT_TRUE(fetched.out == bytes) << "stdout differs from the file";
@@ -488,7 +484,7 @@ TEST_F(CliE2eTest, TamperedFileIsReportedAndRecvGoesOn) {
   // Flip one byte of the stored ciphertext (unibusd's disk layout: rooms/ROOM/ADDRESS).
   const std::string address = JsonLines(sent.out).at(0)["blob"]["address"];
   const std::string stored = stack_->control().blob_dir() + "/rooms/" + room_id + "/" + address;
-  std::string ciphertext = ReadBytes(stored);
+  std::string ciphertext = ReadFileOrEmpty(stored);
   ASSERT_GT(ciphertext.size(), 1000u) << stored;
   ciphertext[1000] ^= 1;
   std::ofstream(stored, std::ios::binary | std::ios::trunc) << ciphertext;
@@ -541,8 +537,8 @@ TEST_F(CliE2eTest, ChatSendsFilesAndSavesThemOnRequest) {
   chat.Type("/quit");
   CliResult r = chat.Finish();
   EXPECT_EQ(r.code, kExitOk) << Describe(r);
-  EXPECT_EQ(ReadBytes(saved + "/chat notes.txt"), "edited meanwhile");
-  EXPECT_EQ(ReadBytes(saved + "/chat notes (1).txt"), "hello file");
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/chat notes.txt"), "edited meanwhile");
+  EXPECT_EQ(ReadFileOrEmpty(saved + "/chat notes (1).txt"), "hello file");
   EXPECT_FALSE(Exists(saved + "/chat notes (2).txt"));
 }
 

@@ -1,10 +1,22 @@
 #include "client/cli/cli_testing.h"
 
+#include <stdlib.h>
+
+#include <cstdlib>
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "gtest/gtest.h"
 
 namespace unibus::client::cli::testing {
+
+std::string NewTempDir(const std::string& prefix) {
+  std::string pattern = std::string(std::getenv("TEST_TMPDIR")) + "/" + prefix + ".XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  EXPECT_NE(mkdtemp(buf.data()), nullptr) << pattern;
+  return buf.data();
+}
 namespace {
 
 std::function<std::optional<std::string>(const std::string&)> FakeEnv(Env env) {

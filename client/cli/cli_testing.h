@@ -28,6 +28,9 @@ struct CliResult {
   std::string err;
 };
 
+// A fresh directory under TEST_TMPDIR, named after `prefix`.
+std::string NewTempDir(const std::string& prefix);
+
 // Runs `fn(args)` with `env` as the whole environment and `input` as standard input.
 CliResult RunCli(CommandFn fn, const std::vector<std::string>& args, const Env& env,
                  const std::vector<std::string>& input = {});

@@ -22,32 +22,21 @@
 #include "client/cli/user_command.h"
 #include "common/crypto/cert.h"
 #include "common/crypto/identity.h"
+#include "common/testing/child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace unibus::client::cli {
 namespace {
 
+using common::testing::ReadFileOrEmpty;
+using testing::NewTempDir;
+
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using testing::CliResult;
 using testing::Env;
 using testing::RunCli;
-
-std::string TempDir() {
-  std::string tmpl = std::string(std::getenv("TEST_TMPDIR")) + "/commands_test.XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
 int ClosedPort() {
@@ -66,7 +55,7 @@ int ClosedPort() {
 class OfflineEnv : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = TempDir();
+    dir_ = NewTempDir("commands_test");
     identity_ = dir_ + "/me.id";
     ASSERT_TRUE(common::Identity::Generate().Save(identity_).ok());
     ca_ = dir_ + "/ca.pem";
@@ -220,7 +209,7 @@ TEST_F(OfflineEnv, CorruptIdentityIsAFileErrorAndStaysAsItWas) {
     EXPECT_EQ(r.code, kExitFile);
     EXPECT_THAT(r.err, HasSubstr("identity file " + corrupt + " is corrupt"));
   }
-  EXPECT_EQ(ReadFile(corrupt), "SUnot-a-seed\n");
+  EXPECT_EQ(ReadFileOrEmpty(corrupt), "SUnot-a-seed\n");
 }
 
 TEST_F(OfflineEnv, MissingIdentityOrCaIsAFileError) {

@@ -8,15 +8,20 @@
 #include <sstream>
 #include <vector>
 
+#include "client/cli/cli_testing.h"
 #include "client/cli/context.h"
 #include "client/cli/exit_code.h"
 #include "common/crypto/cert.h"
 #include "common/crypto/identity.h"
+#include "common/testing/child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace unibus::client::cli {
 namespace {
+
+using common::testing::ReadFileOrEmpty;
+using testing::NewTempDir;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -44,22 +49,6 @@ Result RunId(const std::vector<std::string>& args,
   return {code, out.str(), err.str()};
 }
 
-// A fresh directory per test.
-std::string TempDir() {
-  std::string tmpl = std::string(std::getenv("TEST_TMPDIR")) + "/id_command_test.XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  EXPECT_NE(mkdtemp(buf.data()), nullptr);
-  return buf.data();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void WriteFile(const std::string& path, const std::string& content, mode_t mode) {
   std::ofstream(path) << content;
   ASSERT_EQ(chmod(path.c_str(), mode), 0);
@@ -72,7 +61,7 @@ mode_t Mode(const std::string& path) {
 }
 
 TEST(IdCommandTest, NewShowCertRoundTrip) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("id_command_test");
   std::string path = dir + "/me.id";
 
   Result created = RunId({"new", "--out", path});
@@ -99,12 +88,12 @@ TEST(IdCommandTest, NewShowCertRoundTrip) {
   Result exported = RunId({"cert", "--identity", path, "--out-cert", cert, "--out-key", key});
   ASSERT_EQ(exported.code, kExitOk) << exported.err;
   EXPECT_EQ(Mode(key), 0600u);
-  EXPECT_THAT(ReadFile(key), HasSubstr("-----BEGIN PRIVATE KEY-----"));
-  EXPECT_EQ(common::Ed25519KeyOfCertificate(ReadFile(cert)).value(), id->sign_pub());
+  EXPECT_THAT(ReadFileOrEmpty(key), HasSubstr("-----BEGIN PRIVATE KEY-----"));
+  EXPECT_EQ(common::Ed25519KeyOfCertificate(ReadFileOrEmpty(cert)).value(), id->sign_pub());
 }
 
 TEST(IdCommandTest, CertWithoutFilesPrintsCertificateAndKey) {
-  std::string path = TempDir() + "/me.id";
+  std::string path = NewTempDir("id_command_test") + "/me.id";
   ASSERT_EQ(RunId({"new", "--out", path}).code, kExitOk);
   Result exported = RunId({"cert", "--identity", path});
   ASSERT_EQ(exported.code, kExitOk) << exported.err;
@@ -115,7 +104,7 @@ TEST(IdCommandTest, CertWithoutFilesPrintsCertificateAndKey) {
 }
 
 TEST(IdCommandTest, CertReplacesOldFilesAndMakesTheKeyPrivate) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("id_command_test");
   std::string path = dir + "/me.id", cert = dir + "/c.pem", key = dir + "/k.pem";
   ASSERT_EQ(RunId({"new", "--out", path}).code, kExitOk);
   WriteFile(cert, "old", 0644);
@@ -123,22 +112,22 @@ TEST(IdCommandTest, CertReplacesOldFilesAndMakesTheKeyPrivate) {
   ASSERT_EQ(RunId({"cert", "--identity", path, "--out-cert", cert, "--out-key", key}).code,
             kExitOk);
   EXPECT_EQ(Mode(key), 0600u);
-  EXPECT_THAT(ReadFile(cert), HasSubstr("BEGIN CERTIFICATE"));
+  EXPECT_THAT(ReadFileOrEmpty(cert), HasSubstr("BEGIN CERTIFICATE"));
 }
 
 TEST(IdCommandTest, NewRefusesToOverwrite) {
-  std::string path = TempDir() + "/me.id";
+  std::string path = NewTempDir("id_command_test") + "/me.id";
   ASSERT_EQ(RunId({"new", "--out", path}).code, kExitOk);
-  std::string before = ReadFile(path);
+  std::string before = ReadFileOrEmpty(path);
   Result again = RunId({"new", "--out", path});
   EXPECT_EQ(again.code, kExitFile);
   EXPECT_THAT(again.err, HasSubstr(path));
   EXPECT_THAT(again.err, HasSubstr("exists"));
-  EXPECT_EQ(ReadFile(path), before);
+  EXPECT_EQ(ReadFileOrEmpty(path), before);
 }
 
 TEST(IdCommandTest, CorruptFileIsAFileErrorNamingTheFile) {
-  std::string path = TempDir() + "/corrupt.id";
+  std::string path = NewTempDir("id_command_test") + "/corrupt.id";
   WriteFile(path, "SUthis-is-not-a-seed\n", 0600);
   for (const char* sub : {"show", "cert"}) {
     Result r = RunId({sub, "--identity", path});
@@ -147,11 +136,11 @@ TEST(IdCommandTest, CorruptFileIsAFileErrorNamingTheFile) {
     EXPECT_THAT(r.err, HasSubstr("not a valid identity file")) << sub;
     EXPECT_EQ(r.out, "") << sub;
   }
-  EXPECT_EQ(ReadFile(path), "SUthis-is-not-a-seed\n");  // never silently replaced
+  EXPECT_EQ(ReadFileOrEmpty(path), "SUthis-is-not-a-seed\n");  // never silently replaced
 }
 
 TEST(IdCommandTest, WorldReadableFileIsRefused) {
-  std::string path = TempDir() + "/open.id";
+  std::string path = NewTempDir("id_command_test") + "/open.id";
   ASSERT_EQ(RunId({"new", "--out", path}).code, kExitOk);
   ASSERT_EQ(chmod(path.c_str(), 0644), 0);
   Result r = RunId({"show", "--identity", path});
@@ -162,7 +151,7 @@ TEST(IdCommandTest, WorldReadableFileIsRefused) {
 }
 
 TEST(IdCommandTest, MissingFileSuggestsIdNew) {
-  std::string path = TempDir() + "/absent.id";
+  std::string path = NewTempDir("id_command_test") + "/absent.id";
   Result r = RunId({"show", "--identity", path});
   EXPECT_EQ(r.code, kExitFile);
   EXPECT_THAT(r.err, HasSubstr(path));
@@ -170,7 +159,7 @@ TEST(IdCommandTest, MissingFileSuggestsIdNew) {
 }
 
 TEST(IdCommandTest, IdentityPathFromFlagThenEnvironmentThenHome) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("id_command_test");
   std::string from_env = dir + "/env.id", from_flag = dir + "/flag.id";
   std::map<std::string, std::string> env = {{"UNIBUS_IDENTITY", from_env}, {"HOME", dir}};
   ASSERT_EQ(RunId({"new"}, env).code, kExitOk);
@@ -198,7 +187,7 @@ TEST(IdCommandTest, NoIdentityAnywhereIsAFileError) {
 }
 
 TEST(IdCommandTest, UsageErrors) {
-  std::string path = TempDir() + "/me.id";
+  std::string path = NewTempDir("id_command_test") + "/me.id";
   ASSERT_EQ(RunId({"new", "--out", path}).code, kExitOk);
   const std::vector<std::vector<std::string>> bad = {
       {},

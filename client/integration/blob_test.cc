@@ -23,6 +23,7 @@
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
 #include "unibus/v1/blobs.grpc.pb.h"
+#include "common/testing/child_process.h"
 #include "common/testing/test_bytes.h"
 
 namespace unibus::client {
@@ -37,14 +38,8 @@ using testing::ConnectWhenAllowed;
 using testing::NewPeer;
 using testing::OptionsFor;
 using testing::Peer;
+using common::testing::ReadFileOrEmpty;
 using common::testing::TestBytes;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 // Replaces the file (a new inode, as an attacker with disk access would).
 void WriteFile(const std::string& path, const std::string& bytes) {
@@ -192,7 +187,7 @@ TEST_F(BlobTest, MembersExchangeBlobsOfEverySize) {
     EXPECT_EQ(ref->name(), "cat.png");
     EXPECT_EQ(ref->content_type(), "image/png");
     // The server holds exactly the ciphertext, under its address.
-    std::string stored = ReadFile(BlobPath(ref->address()));
+    std::string stored = ReadFileOrEmpty(BlobPath(ref->address()));
     EXPECT_EQ(stored.size(), CiphertextSize(size));
     EXPECT_EQ(internal::BlobAddress(stored), ref->address());
 
@@ -334,10 +329,10 @@ TEST_F(BlobTest, BlobChangedOnTheServersDiskIsDataLoss) {
   absl::StatusOr<v1::BlobRef> b = alice_->client->PutBlob(room_, TestBytes(150000, 4));
   ASSERT_TRUE(a.ok() && b.ok());
   const std::string path = BlobPath(a->address());
-  const std::string original = ReadFile(path);
+  const std::string original = ReadFileOrEmpty(path);
   ASSERT_EQ(original.size(), CiphertextSize(150000));
 
-  WriteFile(path, ReadFile(BlobPath(b->address())));
+  WriteFile(path, ReadFileOrEmpty(BlobPath(b->address())));
   EXPECT_EQ(bob_->client->GetBlob(room_, *a).status().code(), absl::StatusCode::kDataLoss);
 
   SealedBlob same_key = internal::SealBlobWithKey(TestBytes(150000, 5), a->key());

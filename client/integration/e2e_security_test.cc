@@ -27,6 +27,7 @@
 #include "common/crypto/hex.h"
 #include "common/crypto/room_key_envelope.h"
 #include "common/nats/subjects.h"
+#include "common/testing/child_process.h"
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
 
@@ -238,10 +239,7 @@ TEST(E2eSecurityTest, RemovedMemberHoldingEveryByteAndKeyCannotReadLaterFrames) 
 //    room keys.
 
 std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return common::testing::ReadFileOrEmpty(path.string());
 }
 
 struct FileHit {
