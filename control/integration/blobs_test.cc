@@ -2,6 +2,8 @@
 // membership, cancelled and crashed uploads, and the global in-flight upload budget. Raw gRPC,
 // so every byte and every code the server sends is visible.
 #include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crypto/cert.h"
 #include "common/crypto/identity.h"
 #include "common/crypto/sha256.h"
 #include "common/testing/dir_entries.h"
@@ -552,31 +555,47 @@ TEST_F(BlobIdleTest, StreamsWaitingForTheirHeaderCountAndAreCancelled) {
   EXPECT_TRUE(Eventually([&] { return Put(bob, room, TestBytes(100, 94)).ok(); }));
 }
 
+// A channel for `identity` whose receive window stays at 64 KiB (no BDP growth): a download it
+// does not read keeps the server's writes waiting, so the download stays open.
+std::shared_ptr<grpc::Channel> SlowReaderChannel(const UnibusdProcess& server,
+                                                 const Identity& identity) {
+  common::PemKeyPair cert = common::MakeClientCertificate(identity).value();
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = server.ca_pem();
+  tls.pem_private_key = cert.key_pem;
+  tls.pem_cert_chain = cert.cert_pem;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 << 10);
+  return grpc::CreateCustomChannel(server.target(), grpc::SslCredentials(tls), args);
+}
+
 TEST_F(BlobIdleTest, DownloadsPerIdentityAreLimited) {
-  // Attack: start downloads and leave them open, to hold threads and open files. (Whether an
-  // unread download stalls the server depends on how much the client's transport buffers; the
-  // idle cancel itself is the TransferGuard's, tested with uploads above.)
+  // Attack: start downloads and leave them open, to hold threads and open files.
   Peer alice = NewPeer("alice");
   Peer bob = NewPeer("bob");
   std::string room = NewRoom(alice);
   AddMember(alice, room, bob);
   std::string bytes = TestBytes(3 * kMiB, 95);
   ASSERT_TRUE(Put(alice, room, bytes).ok());
+  auto slow = v1::BlobService::NewStub(SlowReaderChannel(*server_, alice.id));
   grpc::ClientContext open;
   open.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   v1::GetBlobRequest request;
   request.set_room_id(room);
   request.set_address(Sha256Hex(bytes));
-  auto reader = alice.blobs->GetBlob(&open, request);
+  auto reader = slow->GetBlob(&open, request);
   v1::GetBlobResponse part;
-  ASSERT_TRUE(reader->Read(&part));  // started, not finished
+  ASSERT_TRUE(reader->Read(&part));  // started; the rest waits for the window
   std::string got;
   EXPECT_EQ(Get(alice, room, Sha256Hex(bytes), &got).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);  // one download per identity here
   EXPECT_TRUE(Get(bob, room, Sha256Hex(bytes), &got).ok());  // others are not affected
-  while (reader->Read(&part)) {
-  }
+  std::string held;
+  while (reader->Read(&part)) held += part.chunk();
   EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(held, bytes);
   EXPECT_TRUE(Eventually([&] { return Get(alice, room, Sha256Hex(bytes), &got).ok(); }));
   EXPECT_EQ(got, bytes);
 }
