@@ -1,13 +1,10 @@
 #include "broker_auth/testing/stack.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
-#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
@@ -21,27 +18,6 @@ using common::testing::ReadFileOrEmpty;
 using common::testing::RunToCompletion;
 
 }  // namespace
-
-int ReadNatsPort(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return -1;
-  int port = -1;
-  while (dirent* e = readdir(d)) {
-    if (!absl::EndsWith(e->d_name, ".ports")) continue;
-    std::smatch m;
-    std::string text = ReadFileOrEmpty(absl::StrCat(dir, "/", e->d_name));
-    if (std::regex_search(text, m, std::regex(R"(nats://[^:"]+:(\d+))"))) {
-      port = std::atoi(m[1].str().c_str());
-    }
-  }
-  closedir(d);
-  return port;
-}
-
-std::string NatsServerPath() {
-  const char* env = std::getenv("UNIBUS_NATS_SERVER");
-  return env != nullptr && *env != '\0' ? env : "/usr/sbin/nats-server";
-}
 
 absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const std::string& dir) {
   nats_Open(-1);
@@ -95,14 +71,7 @@ absl::Status Stack::StartNats() {
 
 absl::Status Stack::RestartNats() {
   nats_.Stop();
-  std::string ports_dir = dir_ + "/nats-ports";
-  // Forget the old ports file so readiness waits for the new process.
-  if (DIR* d = opendir(ports_dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      if (absl::EndsWith(e->d_name, ".ports")) unlink((ports_dir + "/" + e->d_name).c_str());
-    }
-    closedir(d);
-  }
+  common::testing::ForgetNatsPorts(dir_ + "/nats-ports");
   return StartNats();
 }
 

@@ -13,6 +13,7 @@
 #include "common/crypto/identity.h"
 #include "common/nats/nats_ptr.h"
 #include "common/testing/child_process.h"
+#include "common/testing/nats_server.h"
 #include "control/testing/unibusd_process.h"
 
 namespace unibus::broker_auth::testing {
@@ -76,11 +77,8 @@ class Stack {
   common::testing::ChildProcess authd_[2];
 };
 
-// The client port a nats-server with `ports_file_dir: dir` wrote into its ports file, or -1.
-int ReadNatsPort(const std::string& dir);
-
-// Path of nats-server: $UNIBUS_NATS_SERVER, else /usr/sbin/nats-server.
-std::string NatsServerPath();
+using common::testing::NatsServerPath;
+using common::testing::ReadNatsPort;
 
 }  // namespace unibus::broker_auth::testing
 

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "control/store/store_dump.h"
 #include "unibus/v1/broker.pb.h"
 #include "unibus/v1/rooms.pb.h"
 #include "unibus/v1/users.pb.h"
@@ -144,6 +145,12 @@ class Store {
 
   // The newest position (0 when there is none).
   virtual absl::StatusOr<uint64_t> LatestPosition() = 0;
+
+  // ---- Export ----
+
+  // Every user, room, membership and sealed key (of every epoch), in canonical order
+  // (store_dump.h). Not a consistent snapshot while other writers run.
+  virtual absl::StatusOr<StoreDump> Dump() = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

@@ -396,5 +396,50 @@ TEST_P(StoreConformanceTest, FailedMutationsAppendNoChangeAndPositionsStayDense)
   EXPECT_EQ(all[4].kind(), v1::CHANGE_KIND_MEMBER_ADDED);
 }
 
+// ---- Dump ----
+
+TEST_P(StoreConformanceTest, DumpHoldsEveryRecordInCanonicalOrder) {
+  UNIBUS_ASSERT_OK(AddUsers(1, 3));
+  UNIBUS_ASSERT_OK(CreateRoom(2, 1, true));
+  UNIBUS_ASSERT_OK(CreateRoom(1, 2, false));
+  UNIBUS_ASSERT_OK(Join(2, 3));
+  UNIBUS_ASSERT_OK(Join(2, 2, v1::ROOM_ROLE_ADMIN));
+  UNIBUS_ASSERT_OK(store_->Rekey(RoomId(2), 2, MakeKeys(2, 2, {3, 1, 2})));
+  UNIBUS_ASSERT_OK(store_->RevokeUser(UserKey(3), 9000));
+  absl::StatusOr<StoreDump> dump = store_->Dump();
+  UNIBUS_ASSERT_OK(dump);
+
+  ASSERT_EQ(dump->users.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<v1::User> user = store_->GetUser(UserKey(i + 1));
+    UNIBUS_ASSERT_OK(user);
+    EXPECT_TRUE(ProtoEquals(*user, dump->users[i]));
+  }
+  ASSERT_EQ(dump->rooms.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<v1::Room> room = store_->GetRoom(RoomId(i + 1));
+    UNIBUS_ASSERT_OK(room);
+    EXPECT_TRUE(ProtoEquals(*room, dump->rooms[i].room));
+    absl::StatusOr<Page<v1::Member>> members = store_->ListMembers(RoomId(i + 1), "", 100);
+    UNIBUS_ASSERT_OK(members);
+    ASSERT_EQ(members->items.size(), dump->rooms[i].members.size());
+    for (size_t m = 0; m < members->items.size(); ++m) {
+      v1::Member expected;
+      expected.set_sign_pub(members->items[m].sign_pub());
+      expected.set_role(members->items[m].role());
+      expected.set_added_at_ms(members->items[m].added_at_ms());
+      EXPECT_TRUE(ProtoEquals(expected, dump->rooms[i].members[m]));
+    }
+  }
+  EXPECT_TRUE(dump->rooms[1].room.needs_rekey());
+  // Room 2: epoch 1 for users 1, 2, 3, then epoch 2 for all three.
+  std::vector<v1::SealedKey> expected = MakeKeys(2, 1, {1, 2, 3});
+  for (const v1::SealedKey& key : MakeKeys(2, 2, {1, 2, 3})) expected.push_back(key);
+  ASSERT_EQ(dump->keys.size(), expected.size());
+  for (size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_TRUE(ProtoEquals(expected[k], dump->keys[k]));
+  }
+}
+
 }  // namespace
 }  // namespace unibus::control::store

@@ -181,4 +181,18 @@ absl::StatusOr<MemoryStore::RoomState*> MemoryStore::FindDeparting(absl::string_
   return state;
 }
 
+absl::StatusOr<StoreDump> MemoryStore::Dump() {
+  absl::MutexLock lock(&mu_);
+  StoreDump dump;
+  for (const auto& [key, user] : users_) dump.users.push_back(user);
+  for (const auto& [room_id, state] : rooms_) {
+    RoomDump room{RoomView(state), {}};
+    for (const auto& [key, member] : state.members) room.members.push_back(member);
+    dump.rooms.push_back(std::move(room));
+    for (const auto& [key, sealed] : state.keys) dump.keys.push_back(sealed);
+  }
+  Canonicalize(dump);
+  return dump;
+}
+
 }  // namespace unibus::control::store

@@ -57,6 +57,7 @@ class MemoryStore final : public Store {
 
   absl::StatusOr<std::vector<v1::Change>> ListChanges(uint64_t after, int limit) override;
   absl::StatusOr<uint64_t> LatestPosition() override;
+  absl::StatusOr<StoreDump> Dump() override;
 
  private:
   struct RoomState {

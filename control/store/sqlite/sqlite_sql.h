@@ -94,6 +94,20 @@ inline constexpr char kListChanges[] =
 inline constexpr char kLatestPosition[] =
     "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)";
 
+// ---- Dump: whole tables in canonical order ----
+inline constexpr char kDumpUsers[] =
+    "SELECT sign_pub, kex_pub, handle, role, status, created_at_ms, revoked_at_ms FROM users"
+    " ORDER BY sign_pub";
+inline constexpr char kDumpRooms[] =
+    "SELECT r.room_id, r.name, r.owner, r.encrypted, r.signed_frames, r.history, r.epoch, "
+    "r.needs_rekey, r.subject, r.created_at_ms, "
+    "(SELECT COUNT(*) FROM members c WHERE c.room_id = r.room_id) FROM rooms r ORDER BY r.room_id";
+inline constexpr char kDumpMembers[] =
+    "SELECT room_id, sign_pub, role, added_at_ms FROM members ORDER BY room_id, sign_pub";
+inline constexpr char kDumpKeys[] =
+    "SELECT room_id, epoch, recipient, sealed, signer, signature FROM keys"
+    " ORDER BY room_id, epoch, recipient";
+
 }  // namespace unibus::control::store::sql
 
 #endif  // UNIBUS_CONTROL_STORE_SQLITE_SQLITE_SQL_H_

@@ -80,6 +80,11 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<std::vector<v1::Change>> ListChanges(uint64_t after, int limit) override;
   absl::StatusOr<uint64_t> LatestPosition() override;
+  absl::StatusOr<StoreDump> Dump() override;
+
+  // Writes a consistent copy of the database to `path` (VACUUM INTO), 0600. ALREADY_EXISTS if
+  // `path` exists (a backup is never overwritten).
+  absl::Status BackupTo(const std::string& path);
 
   // For tests: the value of one of the pragmas journal_mode, synchronous, foreign_keys,
   // user_version on this store's connection. INVALID_ARGUMENT for any other name.
