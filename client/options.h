@@ -16,7 +16,8 @@ struct ClientOptions {
   std::vector<std::string> control_urls;
   // PEM of the CA that signed unibusd's certificate (pinned: no system roots).
   std::string ca_pem;
-  // nats-server URLs ("nats://host:port", "tls://host:port"), tried in order.
+  // nats-server URLs ("nats://host:port", "tls://host:port"), tried in order (list a cluster's
+  // nodes nearest first; shuffle the list per client to spread clients over the nodes).
   std::vector<std::string> nats_urls;
   // PEM CA for tls:// NATS URLs (empty: system roots).
   std::string nats_ca_pem;

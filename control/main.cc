@@ -33,6 +33,20 @@ ABSL_FLAG(int, blob_transfer_idle_timeout_ms, 30'000,
           "cancel a blob upload or download that moves nothing for this many milliseconds");
 ABSL_FLAG(int, max_threads, 1024,
           "threads serving calls (one per running call); beyond them calls are refused");
+ABSL_FLAG(std::string, store, "sqlite",
+          "sqlite (one node: --db) or kv (a cluster node: JetStream KV and object store through "
+          "--nats; no local state)");
+ABSL_FLAG(std::string, nats, "", "kv: NATS URLs of the cluster, comma-separated (failover)");
+ABSL_FLAG(std::string, nats_identity, "",
+          "kv: identity file of the CONTROL account's NATS user (unibus-authd's control.id)");
+ABSL_FLAG(std::string, nats_ca, "", "kv: CA of the nats-servers' TLS listeners (requires TLS)");
+ABSL_FLAG(int, replicas, 1, "kv: copies of every record and blob (1-5; 3 on three nodes)");
+ABSL_FLAG(std::string, kv_bucket, "unibus_control", "kv: name of the KV bucket");
+ABSL_FLAG(std::string, blob_bucket, "unibus_blobs", "kv: name of the object store bucket");
+ABSL_FLAG(int, nats_wait_seconds, 60, "kv: wait this long for NATS and a JetStream quorum");
+ABSL_FLAG(std::string, node_name, "", "serve: this node's name, reported by the health service");
+ABSL_FLAG(std::string, backup, "",
+          "migrate-to-kv: backup file to write first (default: --db + .backup-<UTC time>)");
 ABSL_FLAG(std::string, identity, "", "admin init: identity file of the first admin");
 ABSL_FLAG(std::string, handle, "admin", "admin init: handle of the first admin");
 ABSL_FLAG(std::string, out_dir, "", "dev-certs: directory for the CA and server certificate");
@@ -49,6 +63,15 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
                 [--blob_upload_budget_bytes=67108864] [--blob_uploads_per_identity=4]
                 [--blob_downloads_per_identity=8] [--blob_transfer_idle_timeout_ms=30000]
                 [--max_threads=1024]
+  unibusd serve --store=kv --nats=URL[,URL...] --nats_identity=FILE [--replicas=3]
+                [--nats_ca=PEM] [--node_name=NAME] --tls_cert=PEM --tls_key=PEM [...]
+                (a cluster node: state in JetStream KV and object store, nothing local)
+  unibusd migrate-to-kv --db=FILE --nats=URL[,URL...] --nats_identity=FILE [--replicas=3]
+                [--backup=FILE]
+                (backs up the SQLite file with VACUUM INTO, then copies every user, room,
+                membership and sealed key into KV; running it again converges)
+  unibusd export --store=sqlite --db=FILE | --store=kv --nats=... --nats_identity=FILE
+                (every record in a stable text form, for comparing stores)
   unibusd admin init --db=FILE --identity=FILE [--handle=admin]
   unibusd admin add-service --db=FILE --identity=FILE [--handle=authd]
   unibusd dev-certs --out_dir=DIR [--hosts=localhost,127.0.0.1]
@@ -64,8 +87,23 @@ bool ParseCleartext(const std::string& value, unibus::control::server::Cleartext
   return true;
 }
 
+unibus::control::cli::ClusterFlags GetClusterFlags() {
+  unibus::control::cli::ClusterFlags c;
+  c.nats_urls = absl::GetFlag(FLAGS_nats);
+  c.nats_identity = absl::GetFlag(FLAGS_nats_identity);
+  c.nats_ca = absl::GetFlag(FLAGS_nats_ca);
+  c.replicas = absl::GetFlag(FLAGS_replicas);
+  c.kv_bucket = absl::GetFlag(FLAGS_kv_bucket);
+  c.blob_bucket = absl::GetFlag(FLAGS_blob_bucket);
+  c.wait = absl::Seconds(absl::GetFlag(FLAGS_nats_wait_seconds));
+  return c;
+}
+
 int RunServe() {
   unibus::control::cli::ServeFlags flags;
+  flags.store = absl::GetFlag(FLAGS_store);
+  flags.cluster = GetClusterFlags();
+  flags.server.node_name = absl::GetFlag(FLAGS_node_name);
   flags.db = absl::GetFlag(FLAGS_db);
   flags.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   flags.tls_key_file = absl::GetFlag(FLAGS_tls_key);
@@ -98,6 +136,14 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> words(args.begin() + 1, args.end());
   if (words == std::vector<std::string>{"serve"}) return RunServe();
+  if (words == std::vector<std::string>{"migrate-to-kv"}) {
+    return unibus::control::cli::MigrateToKv(absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_backup),
+                                             GetClusterFlags());
+  }
+  if (words == std::vector<std::string>{"export"}) {
+    return unibus::control::cli::Export(absl::GetFlag(FLAGS_store), absl::GetFlag(FLAGS_db),
+                                        GetClusterFlags());
+  }
   if (words == std::vector<std::string>{"admin", "init"}) {
     return unibus::control::cli::AdminInit(absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_identity),
                                            absl::GetFlag(FLAGS_handle));

@@ -4,6 +4,7 @@
 #define UNIBUS_BROKER_AUTH_CLI_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "broker_auth/config/nats_config.h"
@@ -15,9 +16,26 @@ namespace unibus::broker_auth::cli {
 // (to register it with unibusd as a service) and the NATS public keys.
 int Init(const std::string& state_dir);
 
-// Prints (or writes to `out_file`) the nats-server config for the keys in `state_dir`.
-int NatsConfig(const std::string& state_dir, config::NatsConfigParams params,
-               const std::string& out_file);
+struct NatsConfigFlags {
+  config::NatsConfigParams params;  // the keys are filled in from the state directory
+  config::ClusterParams cluster;    // all empty: a single node; route_secret comes from the file
+  std::string route_secret_file;    // 0600, one line (see RouteSecret)
+  std::string out_file;             // empty: stdout; a cluster config is written 0600
+};
+
+// Prints (or writes to flags.out_file) the nats-server config for the keys in `state_dir`.
+// Usage error (2) for partial cluster settings, naming what is missing.
+int NatsConfig(const std::string& state_dir, const NatsConfigFlags& flags);
+
+// Issues this node's nats-server route certificate (ECDSA P-256, serverAuth + clientAuth, SAN
+// `hosts`) from the CA in `ca_dir` (ca.pem, ca.key, as `unibusd dev-certs` writes them) into
+// `out_dir`/route.pem and route.key (0600). Keeps existing ones.
+int RouteCert(const std::string& ca_dir, const std::vector<std::string>& hosts,
+              const std::string& out_dir);
+
+// Writes a new random route secret (32 bytes as 64 hex digits, URL-safe) to `out_file`, 0600.
+// Keeps an existing one.
+int RouteSecret(const std::string& out_file);
 
 struct ServeFlags {
   std::string state_dir;

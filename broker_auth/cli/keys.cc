@@ -12,7 +12,6 @@
 #include "common/files/files.h"
 
 namespace unibus::broker_auth::cli {
-namespace {
 
 absl::Status WriteSecret(const std::string& path, absl::string_view text) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -37,11 +36,9 @@ absl::StatusOr<std::string> ReadSecretLine(const std::string& path) {
   return std::string(absl::StripAsciiWhitespace(line));
 }
 
-}  // namespace
-
 absl::Status InitKeys(const std::string& dir) {
   mkdir(dir.c_str(), 0700);
-  for (const char* name : {"service.id", "system.id", "stream.id"}) {
+  for (const char* name : {"service.id", "system.id", "stream.id", "control.id"}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (!common::FileExists(path)) {
       if (absl::Status s = common::Identity::Generate().Save(path); !s.ok()) return s;
@@ -81,8 +78,14 @@ absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
   if (!xkey_text.ok()) return xkey_text.status();
   absl::StatusOr<callout::CurveKey> xkey = callout::CurveKey::FromSeed(*xkey_text);
   if (!xkey.ok()) return absl::InvalidArgumentError(dir + "/xkey.nk is not an SX seed");
+  std::optional<common::Identity> control;
+  if (common::FileExists(dir + "/control.id")) {
+    absl::StatusOr<common::Identity> loaded = common::Identity::Load(dir + "/control.id");
+    if (!loaded.ok()) return loaded.status();
+    control = *std::move(loaded);
+  }
   return AuthdKeys{*std::move(service), *std::move(system), *std::move(stream), *std::move(issuer),
-                   *std::move(xkey)};
+                   *std::move(xkey), std::move(control)};
 }
 
 }  // namespace unibus::broker_auth::cli

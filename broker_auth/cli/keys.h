@@ -6,9 +6,13 @@
 //               permissions reach only that stream's info/create/update API
 //   issuer.nk   the callout issuer account seed ("SA…"): signs every user JWT
 //   xkey.nk     the curve seed ("SX…") requests are sealed to
+//   control.id  the CONTROL-account user unibusd connects with (its KV buckets and object
+//               store in a cluster; "SU…"); state directories from before it existed get it
+//               from the next `init`
 #ifndef UNIBUS_BROKER_AUTH_CLI_KEYS_H_
 #define UNIBUS_BROKER_AUTH_CLI_KEYS_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,10 +27,17 @@ struct AuthdKeys {
   common::Identity stream;
   common::Identity issuer;
   callout::CurveKey xkey;
+  std::optional<common::Identity> control;  // absent until `init` has created control.id
 };
 
 // Creates whichever keys are missing in `dir`; never replaces one.
 absl::Status InitKeys(const std::string& dir);
+// The first line of a secret file, trimmed. NOT_FOUND if it is missing, FAILED_PRECONDITION if
+// group or others may read it.
+absl::StatusOr<std::string> ReadSecretLine(const std::string& path);
+// Writes a new secret file (0600) holding `text` and a newline; PERMISSION_DENIED if it exists.
+absl::Status WriteSecret(const std::string& path, absl::string_view text);
+
 // NOT_FOUND / INVALID_ARGUMENT / FAILED_PRECONDITION as Identity::Load, naming the file.
 absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir);
 

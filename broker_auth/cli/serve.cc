@@ -11,7 +11,7 @@
 #include "common/crypto/cert.h"
 #include "common/files/files.h"
 #include "common/nats/nats_ptr.h"
-#include "common/nats/nkey_signer.h"
+#include "common/nats/service_connection.h"
 #include "common/nats/subjects.h"
 #include "common/process/stop_signals.h"
 
@@ -24,28 +24,11 @@ using common::nats::NatsConnectionPtr;
 // outlive it).
 absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common::Identity& identity,
                                           const char* name, absl::string_view inbox = "") {
-  natsOptions* raw = nullptr;
-  if (natsOptions_Create(&raw) != NATS_OK) return absl::InternalError("nats options");
-  common::nats::NatsOptionsPtr opts(raw);
-  std::string nkey = identity.nkey_public();
-  natsStatus s = natsOptions_SetURL(opts.get(), urls.c_str());
-  if (s == NATS_OK) s = common::nats::SetNKeySigner(opts.get(), nkey, identity);
-  if (s == NATS_OK) s = natsOptions_SetName(opts.get(), name);
-  if (s == NATS_OK && !inbox.empty()) {
-    s = natsOptions_SetCustomInboxPrefix(opts.get(), std::string(inbox).c_str());
-  }
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
-  // Back before the peers (whose reconnect wait is longer): until authd is subscribed again,
-  // every peer connect waits out the whole callout timeout.
-  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 25);
-  if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, nullptr, nullptr);
-  if (s != NATS_OK) return common::nats::FromNatsStatus(s, "nats options");
-  natsConnection* nc = nullptr;
-  s = natsConnection_Connect(&nc, opts.get());
-  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-    return common::nats::FromNatsStatus(s, absl::StrCat("connect ", name));
-  }
-  return NatsConnectionPtr(nc);
+  common::nats::ServiceConnectionOptions options;
+  options.urls = urls;
+  options.name = name;
+  options.inbox_prefix = std::string(inbox);
+  return common::nats::ConnectService(options, identity);
 }
 
 // With the stream user's own short-lived connection. JetStream may still be starting (or

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <random>
 
+#include "absl/strings/str_split.h"
 #include "common/status/grpc_status.h"
 
 namespace unibus::broker_auth::grants {
@@ -14,8 +15,9 @@ namespace {
 
 constexpr int kPageSize = 1000;
 constexpr auto kCallTimeout = std::chrono::seconds(10);
+constexpr auto kFailoverTimeout = std::chrono::seconds(3);
 
-std::shared_ptr<grpc::Channel> MakeChannel(const FeedOptions& o) {
+std::shared_ptr<grpc::Channel> MakeChannel(const FeedOptions& o, const std::string& target) {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = o.ca_pem;
   tls.pem_private_key = o.client_cert.key_pem;
@@ -26,7 +28,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const FeedOptions& o) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2'000);
-  return grpc::CreateCustomChannel(o.target, grpc::SslCredentials(tls), args);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(tls), args);
 }
 
 }  // namespace
@@ -34,8 +36,13 @@ std::shared_ptr<grpc::Channel> MakeChannel(const FeedOptions& o) {
 GrantsFeed::GrantsFeed(FeedOptions options, GrantsCache& cache, ChangeCallback on_change)
     : options_(std::move(options)),
       cache_(cache),
-      on_change_(std::move(on_change)),
-      stub_(v1::BrokerService::NewStub(MakeChannel(options_))) {}
+      on_change_(std::move(on_change)) {
+  for (absl::string_view target : absl::StrSplit(options_.target, ',', absl::SkipWhitespace())) {
+    stubs_.push_back(v1::BrokerService::NewStub(MakeChannel(options_, std::string(target))));
+  }
+  // No target: calls fail (UNAVAILABLE) and the feed stays down.
+  if (stubs_.empty()) stubs_.push_back(v1::BrokerService::NewStub(MakeChannel(options_, "")));
+}
 
 GrantsFeed::~GrantsFeed() { Stop(); }
 
@@ -73,6 +80,8 @@ void GrantsFeed::Run() {
     }
     std::cerr << "unibus-authd: control plane feed down (" << s.message()
               << "); refusing new connections until it is back\n";
+    // A cluster: follow the next node.
+    current_ = (current_ + 1) % stubs_.size();
     std::uniform_real_distribution<double> jitter(0.5, 1.5);
     if (!SleepUnlessStopped(backoff * jitter(rng))) return;
     backoff = std::min(options_.max_backoff, backoff * 2);
@@ -85,7 +94,9 @@ absl::Status GrantsFeed::LoadAll(uint64_t* position) {
   bool first = true;
   do {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+    // With several nodes, give up on a dead one sooner and try the next.
+    context.set_deadline(std::chrono::system_clock::now() +
+                         (stubs_.size() > 1 ? kFailoverTimeout : kCallTimeout));
     // Wait for the channel to (re)connect rather than fail fast: with the synchronous API only a
     // call in progress drives the reconnect's TCP/TLS handshake promptly (otherwise only gRPC's
     // 5 s backup poller does), and fail-fast retries kept the cache not live for ~20 s after
@@ -100,7 +111,8 @@ absl::Status GrantsFeed::LoadAll(uint64_t* position) {
     request.set_page_size(kPageSize);
     request.set_page_token(token);
     v1::ListGrantsResponse response;
-    absl::Status s = common::FromGrpcStatus(stub_->ListGrants(&context, request, &response));
+    absl::Status s =
+        common::FromGrpcStatus(stubs_[current_]->ListGrants(&context, request, &response));
     {
       absl::MutexLock lock(&mu_);
       watch_ = nullptr;
@@ -122,7 +134,7 @@ void GrantsFeed::Refresh(const std::string& sign_pub) {
   v1::GetGrantsRequest request;
   request.set_sign_pub(sign_pub);
   v1::GetGrantsResponse response;
-  grpc::Status s = stub_->GetGrants(&context, request, &response);
+  grpc::Status s = stubs_[current_]->GetGrants(&context, request, &response);
   if (s.ok()) {
     cache_.Put(response.grants());
   } else {
@@ -140,7 +152,8 @@ absl::Status GrantsFeed::Follow(uint64_t position) {
   }
   v1::WatchChangesRequest request;
   request.set_after_position(position);
-  std::unique_ptr<grpc::ClientReader<v1::Change>> stream = stub_->WatchChanges(&context, request);
+  std::unique_ptr<grpc::ClientReader<v1::Change>> stream =
+      stubs_[current_]->WatchChanges(&context, request);
   v1::Change change;
   while (stream->Read(&change)) {
     Refresh(change.sign_pub());

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -26,7 +27,9 @@
 namespace unibus::broker_auth::grants {
 
 struct FeedOptions {
-  std::string target;  // unibusd host:port
+  // unibusd host:port, or several comma-separated (the nodes of a cluster): the feed follows one
+  // and moves to the next when it fails.
+  std::string target;
   std::string ca_pem;  // CA of unibusd's server certificate
   common::PemKeyPair client_cert;  // the service identity's certificate
   absl::Duration min_backoff = absl::Milliseconds(100);
@@ -54,7 +57,9 @@ class GrantsFeed {
   const FeedOptions options_;
   GrantsCache& cache_;
   const ChangeCallback on_change_;
-  std::unique_ptr<v1::BrokerService::Stub> stub_;
+  // One per target; `current_` is the one in use (only the feed thread touches it).
+  std::vector<std::unique_ptr<v1::BrokerService::Stub>> stubs_;
+  size_t current_ = 0;
   std::thread thread_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

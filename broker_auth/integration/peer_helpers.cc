@@ -135,9 +135,16 @@ absl::Time PeerEvents::closed_at() const {
 absl::StatusOr<std::unique_ptr<Peer>> Peer::Connect(const testing::Stack& stack,
                                                     const Identity& identity,
                                                     testing::PeerOptions options) {
+  return Connect(stack.nats_url(), identity, options);
+}
+
+absl::StatusOr<std::unique_ptr<Peer>> Peer::Connect(const std::string& nats_urls,
+                                                    const Identity& identity,
+                                                    testing::PeerOptions options) {
   auto events = std::make_unique<PeerEvents>();
   options.callbacks = events->Callbacks();
-  absl::StatusOr<common::nats::NatsConnectionPtr> nc = stack.ConnectPeer(identity, options);
+  absl::StatusOr<common::nats::NatsConnectionPtr> nc =
+      testing::ConnectPeer(nats_urls, identity, options);
   if (!nc.ok()) {
     // nats.c may still hold a queued callback naming the closure: never free it.
     events.release();

@@ -70,6 +70,10 @@ class Peer {
   static absl::StatusOr<std::unique_ptr<Peer>> Connect(const testing::Stack& stack,
                                                        const common::Identity& identity,
                                                        testing::PeerOptions options = {});
+  // To any nats-server of a list (comma-separated), e.g. one node of a cluster.
+  static absl::StatusOr<std::unique_ptr<Peer>> Connect(const std::string& nats_urls,
+                                                       const common::Identity& identity,
+                                                       testing::PeerOptions options = {});
   ~Peer();
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;

@@ -92,12 +92,18 @@ absl::Status Stack::StartAuthd(int index) {
 
 absl::StatusOr<common::nats::NatsConnectionPtr> Stack::ConnectPeer(
     const common::Identity& identity, PeerOptions options) const {
+  return testing::ConnectPeer(nats_url_, identity, options);
+}
+
+absl::StatusOr<common::nats::NatsConnectionPtr> ConnectPeer(const std::string& nats_urls,
+                                                            const common::Identity& identity,
+                                                            PeerOptions options) {
   natsOptions* raw = nullptr;
   natsOptions_Create(&raw);
   common::nats::NatsOptionsPtr opts(raw);
   std::string nkey = identity.nkey_public();
   const common::Identity* signer = options.sign_with ? options.sign_with : &identity;
-  natsStatus s = natsOptions_SetURL(raw, nats_url_.c_str());
+  natsStatus s = natsOptions_SetURL(raw, nats_urls.c_str());
   if (s == NATS_OK) {
     s = common::nats::SetNKeySigner(raw, nkey, *signer);
   }

@@ -77,6 +77,12 @@ class Stack {
   common::testing::ChildProcess authd_[2];
 };
 
+// A raw nats.c connection of `identity` (nkey auth through the callout) to `nats_urls`
+// (comma-separated).
+absl::StatusOr<common::nats::NatsConnectionPtr> ConnectPeer(const std::string& nats_urls,
+                                                            const common::Identity& identity,
+                                                            PeerOptions options = {});
+
 using common::testing::NatsServerPath;
 using common::testing::ReadNatsPort;
 

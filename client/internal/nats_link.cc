@@ -78,6 +78,8 @@ absl::StatusOr<NatsConnectionPtr> NatsLink::Dial(bool retry_forever) {
     tls = tls || absl::StartsWith(u, "tls://");
   }
   natsStatus s = natsOptions_SetServers(opts.get(), urls.data(), static_cast<int>(urls.size()));
+  // In the order given (ClientOptions::nats_urls), not nats.c's default shuffle.
+  if (s == NATS_OK) s = natsOptions_SetNoRandomize(opts.get(), true);
   if (s == NATS_OK) s = common::nats::SetNKeySigner(opts.get(), identity_.nkey_public(), identity_);
   if (s == NATS_OK) s = natsOptions_SetCustomInboxPrefix(opts.get(), inbox_.c_str());
   if (s == NATS_OK) s = natsOptions_SetName(opts.get(), options_.name.c_str());

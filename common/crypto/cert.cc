@@ -123,9 +123,11 @@ absl::StatusOr<PemKeyPair> MakeCertificateAuthority(absl::string_view common_nam
   return Finish(cert.get(), key.get());
 }
 
-absl::StatusOr<PemKeyPair> IssueServerCertificate(const PemKeyPair& ca,
-                                                  const std::vector<std::string>& hosts,
-                                                  absl::Duration validity) {
+namespace {
+
+absl::StatusOr<PemKeyPair> IssueCertificate(const PemKeyPair& ca,
+                                            const std::vector<std::string>& hosts,
+                                            absl::Duration validity, const char* usage) {
   BioPtr ca_cert_bio(BIO_new_mem_buf(ca.cert_pem.data(), static_cast<int>(ca.cert_pem.size())));
   BioPtr ca_key_bio(BIO_new_mem_buf(ca.key_pem.data(), static_cast<int>(ca.key_pem.size())));
   X509Ptr ca_cert(PEM_read_bio_X509(ca_cert_bio.get(), nullptr, nullptr, nullptr));
@@ -145,10 +147,24 @@ absl::StatusOr<PemKeyPair> IssueServerCertificate(const PemKeyPair& ca,
   AddExtension(cert.get(), ca_cert.get(), NID_subject_alt_name, san.c_str());
   AddExtension(cert.get(), ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE");
   AddExtension(cert.get(), ca_cert.get(), NID_key_usage, "critical,digitalSignature");
-  AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage, "serverAuth");
+  AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage, usage);
   AddExtension(cert.get(), ca_cert.get(), NID_authority_key_identifier, "keyid:always");
   if (X509_sign(cert.get(), ca_key.get(), EVP_sha256()) <= 0) return OpensslError("sign");
   return Finish(cert.get(), key.get());
+}
+
+}  // namespace
+
+absl::StatusOr<PemKeyPair> IssueServerCertificate(const PemKeyPair& ca,
+                                                  const std::vector<std::string>& hosts,
+                                                  absl::Duration validity) {
+  return IssueCertificate(ca, hosts, validity, "serverAuth");
+}
+
+absl::StatusOr<PemKeyPair> IssuePeerCertificate(const PemKeyPair& ca,
+                                                const std::vector<std::string>& hosts,
+                                                absl::Duration validity) {
+  return IssueCertificate(ca, hosts, validity, "serverAuth,clientAuth");
 }
 
 absl::StatusOr<std::string> Ed25519KeyOfCertificate(absl::string_view cert_pem) {

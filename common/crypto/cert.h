@@ -36,6 +36,13 @@ absl::StatusOr<PemKeyPair> IssueServerCertificate(const PemKeyPair& ca,
                                                   const std::vector<std::string>& hosts,
                                                   absl::Duration validity = absl::Hours(24 * 825));
 
+// Like IssueServerCertificate, but usable at both ends of a mutual-TLS link (extended key usage
+// serverAuth and clientAuth): nats-server route certificates, where every node dials and
+// accepts.
+absl::StatusOr<PemKeyPair> IssuePeerCertificate(const PemKeyPair& ca,
+                                                const std::vector<std::string>& hosts,
+                                                absl::Duration validity = absl::Hours(24 * 825));
+
 // The raw 32-byte Ed25519 public key of a PEM certificate. INVALID_ARGUMENT if the PEM does not
 // parse or its key is not Ed25519.
 absl::StatusOr<std::string> Ed25519KeyOfCertificate(absl::string_view cert_pem);

@@ -31,10 +31,19 @@ struct NatsMsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
 };
 
+struct JsCtxDeleter {
+  void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
+};
+struct KvStoreDeleter {
+  void operator()(kvStore* kv) const { kvStore_Destroy(kv); }
+};
+
 using NatsConnectionPtr = std::unique_ptr<natsConnection, NatsConnectionDeleter>;
 using NatsOptionsPtr = std::unique_ptr<natsOptions, NatsOptionsDeleter>;
 using NatsSubscriptionPtr = std::unique_ptr<natsSubscription, NatsSubscriptionDeleter>;
 using NatsMsgPtr = std::unique_ptr<natsMsg, NatsMsgDeleter>;
+using JsCtxPtr = std::unique_ptr<jsCtx, JsCtxDeleter>;
+using KvStorePtr = std::unique_ptr<kvStore, KvStoreDeleter>;
 
 // Reads nats_GetLastError at once (it is thread-local). `what` says what was attempted.
 inline absl::Status FromNatsStatus(natsStatus s, absl::string_view what) {

@@ -13,6 +13,9 @@ namespace unibus::common::nats {
 inline constexpr absl::string_view kPeerAccount = "UNIBUS";
 // The account unibus-authd's callout connection lives in.
 inline constexpr absl::string_view kAuthAccount = "AUTH";
+// The control plane's own account (unibusd's KV buckets and object store in a cluster); no peer
+// is ever placed in it.
+inline constexpr absl::string_view kControlAccount = "CONTROL";
 // The system account (KICK requests).
 inline constexpr absl::string_view kSystemAccount = "SYS";
 // Auth-callout requests arrive here (in kAuthAccount).

@@ -6,11 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "control/cli/backends.h"
 #include "control/server/control_server.h"
 
 namespace unibus::control::cli {
 
 struct ServeFlags {
+  // "sqlite" (one node: --db and a blob directory) or "kv" (a cluster node: JetStream KV and
+  // object store through `cluster`; no local state).
+  std::string store = "sqlite";
+  ClusterFlags cluster;
   std::string db;
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -23,6 +28,15 @@ struct ServeFlags {
 
 // Serves until SIGINT or SIGTERM.
 int Serve(const ServeFlags& flags);
+
+// Copies everything from the SQLite store at `db` into the cluster's KV store, after writing a
+// backup of `db` to `backup` (VACUUM INTO; empty: `db` + ".backup-<UTC time>"). Idempotent: a
+// second run converges to the same state. Prints both stores' record counts.
+int MigrateToKv(const std::string& db, const std::string& backup, const ClusterFlags& cluster);
+
+// Prints every record of a store (sqlite at `db`, or the cluster's kv) in the canonical text of
+// store_dump.h, so that two stores can be compared with diff.
+int Export(const std::string& store, const std::string& db, const ClusterFlags& cluster);
 
 // Puts the first admin on the allowlist of the store at `db`: the key of the identity file at
 // `identity_file`. Succeeds without change if that key already is an active admin; refuses if

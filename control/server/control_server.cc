@@ -127,6 +127,10 @@ Posture ControlServer::posture() const {
   p.cleartext_rooms_allowed = allow_cleartext_;
   p.store_ok = store_->LatestPosition().ok();
   p.store_backend = options_.store_backend;
+  p.blob_backend = options_.blob_backend;
+  p.cluster = options_.cluster;
+  p.nats_link_secure = options_.nats_link_secure;
+  p.node_name = options_.node_name;
   return p;
 }
 

@@ -43,8 +43,13 @@ struct ServerOptions {
   double rate_limit_per_second = 200;
   double rate_limit_burst = 400;
   int max_message_bytes = 1 << 20;
-  // Name of the store backend, for the health posture.
+  // For the health posture: the backends, whether this node is part of a cluster, whether its
+  // link to NATS is TLS or loopback, and its name.
   std::string store_backend = "sqlite";
+  std::string blob_backend = "disk";
+  bool cluster = false;
+  bool nats_link_secure = true;
+  std::string node_name;
   // Largest blob (ciphertext bytes) PutBlob accepts.
   uint64_t max_blob_bytes = 16 << 20;
   // Bytes all uploads together may hold in memory; each holds 256 KiB + 2 × max_message_bytes
@@ -74,6 +79,9 @@ class ControlServer {
   int port() const { return port_; }
   // The node's security posture right now.
   Posture posture() const;
+  // Wakes the change-feed watchers (WatchChanges) at once: for changes written by other nodes.
+  // Thread-safe.
+  void NotifyChanges() { notifier_.Notify(); }
   // Blocks until Shutdown.
   void Wait();
   // Stops accepting calls; open streams are cancelled after `grace`.

@@ -77,6 +77,9 @@ absl::Status BrokerServiceImpl::Stream(grpc::ServerContext& context, const std::
   while (!context.IsCancelled()) {
     uint64_t generation = notifier_.Generation();
     absl::StatusOr<v1::User> me = store_.GetUser(caller);
+    // The store cannot answer (a cluster without quorum): end the feed, so that authd refuses
+    // new connections until it can follow again.
+    if (!me.ok() && !absl::IsNotFound(me.status())) return me.status();
     if (!me.ok() || me->status() != v1::USER_STATUS_ACTIVE || me->role() != v1::ROLE_SERVICE) {
       return absl::PermissionDeniedError("this key has been revoked");
     }
