@@ -16,6 +16,7 @@
 #include "common/testing/child_process.h"
 #include "control/testing/rpc.h"
 #include "control/testing/unibusd_process.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "unibus/v1/rooms.grpc.pb.h"
 #include "unibus/v1/users.grpc.pb.h"
@@ -42,6 +43,17 @@ grpc::Status Revoke(const testing::Cluster& cluster, const Identity& user, int n
   request.set_sign_pub(user.sign_pub_hex());
   v1::RevokeUserResponse response;
   return Call(*stub, &v1::UserService::Stub::RevokeUser, request, &response);
+}
+
+// The health service's answer for `service` on node `node` (any certificate may ask).
+std::string Health(const testing::Cluster& cluster, int node, const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(cluster.ChannelFor(Identity::Generate(), node));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status s = Call(*stub, &grpc::health::v1::Health::Stub::Check, request, &response);
+  if (!s.ok()) return absl::StrCat("error ", s.error_code());
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
 // Retries `fn` until it returns OK or `timeout` passes (leader elections take a moment).
@@ -136,6 +148,14 @@ TEST_F(ClusterTest, WriteOnOneNodeIsReadOnAnother) {
   ASSERT_TRUE(sub.ok());
   ASSERT_TRUE(peer->Publish(subject, "hi").ok());
   EXPECT_EQ(NextMessage(sub->get()).value_or(""), "hi");
+  // Every node reports its posture: clustered with quorum, on KV and the object store.
+  for (int node = 0; node < testing::Cluster::kNodes; ++node) {
+    EXPECT_EQ(Health(*cluster_, node, "unibus.posture"), "SERVING") << node;
+    EXPECT_EQ(Health(*cluster_, node, "unibus.posture.cluster"), "SERVING") << node;
+    EXPECT_EQ(Health(*cluster_, node, "unibus.store.kv"), "SERVING") << node;
+    EXPECT_EQ(Health(*cluster_, node, "unibus.blobs.object"), "SERVING") << node;
+    EXPECT_EQ(Health(*cluster_, node, absl::StrCat("unibus.node.node", node + 1)), "SERVING");
+  }
 }
 
 TEST_F(ClusterTest, OneNodeDownWritesAndConnectsContinue) {
@@ -189,6 +209,9 @@ TEST_F(ClusterTest, TwoNodesDownAuthorizationFailsClosed) {
   }
   // Existing connections continue.
   EXPECT_FALSE(existing->events().closed());
+  // The surviving node says so.
+  EXPECT_EQ(Health(*cluster_, 0, "unibus.posture.cluster"), "NOT_SERVING");
+  EXPECT_EQ(Health(*cluster_, 0, "unibus.posture"), "NOT_SERVING");
 }
 
 TEST_F(ClusterTest, RevocationOnOneNodeKicksAConnectionOnAnother) {

@@ -125,7 +125,10 @@ Posture ControlServer::posture() const {
   Posture p;
   p.loopback_only = IsLoopbackListen(options_.listen);
   p.cleartext_rooms_allowed = allow_cleartext_;
-  p.store_ok = store_->LatestPosition().ok();
+  // Both the change feed and a record read must answer (in a cluster they may have different
+  // JetStream leaders); "no such user" is an answer.
+  absl::StatusOr<v1::User> probe = store_->GetUser(std::string(64, '0'));
+  p.store_ok = store_->LatestPosition().ok() && (probe.ok() || absl::IsNotFound(probe.status()));
   p.store_backend = options_.store_backend;
   p.blob_backend = options_.blob_backend;
   p.cluster = options_.cluster;
