@@ -15,6 +15,8 @@ ABSL_FLAG(std::string, nats, "nats://127.0.0.1:4222", "serve: NATS URL(s), comma
 ABSL_FLAG(std::string, control, "127.0.0.1:7443",
           "serve: unibusd host:port, or the nodes of a cluster comma-separated (failover)");
 ABSL_FLAG(std::string, ca, "", "serve: CA certificate of unibusd (PEM)");
+ABSL_FLAG(std::string, nats_ca, "",
+          "serve: CA of the nats-servers' TLS client listeners (PEM); set, the links require TLS");
 ABSL_FLAG(std::string, nats_config, "", "serve: refuse to start if this nats-server config "
                                         "breaks the hygiene rules");
 ABSL_FLAG(std::string, ready_file, "", "serve: write this file once connects are answered");
@@ -108,6 +110,7 @@ int RunServe() {
   unibus::broker_auth::cli::ServeFlags f;
   f.state_dir = absl::GetFlag(FLAGS_state_dir);
   f.nats_urls = absl::GetFlag(FLAGS_nats);
+  f.nats_ca_file = absl::GetFlag(FLAGS_nats_ca);
   f.control = absl::GetFlag(FLAGS_control);
   f.ca_file = absl::GetFlag(FLAGS_ca);
   f.nats_config = absl::GetFlag(FLAGS_nats_config);

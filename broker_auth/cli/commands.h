@@ -40,7 +40,8 @@ int RouteSecret(const std::string& out_file);
 struct ServeFlags {
   std::string state_dir;
   std::string nats_urls;     // comma-separated
-  std::string control;       // unibusd host:port
+  std::string nats_ca_file;  // optional: CA of the nats-servers' TLS listeners (requires TLS)
+  std::string control;       // unibusd host:port, or several comma-separated
   std::string ca_file;       // CA of unibusd's certificate
   std::string nats_config;   // optional: refuse to serve if this config breaks the rules
   std::string ready_file;    // optional: written once requests are being answered

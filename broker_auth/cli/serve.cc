@@ -22,10 +22,11 @@ using common::nats::NatsConnectionPtr;
 
 // A connection that retries forever, authenticated as the nkey user of `identity` (which must
 // outlive it).
-absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common::Identity& identity,
+absl::StatusOr<NatsConnectionPtr> Connect(const ServeFlags& flags, const common::Identity& identity,
                                           const char* name, absl::string_view inbox = "") {
   common::nats::ServiceConnectionOptions options;
-  options.urls = urls;
+  options.urls = flags.nats_urls;
+  options.ca_file = flags.nats_ca_file;
   options.name = name;
   options.inbox_prefix = std::string(inbox);
   return common::nats::ConnectService(options, identity);
@@ -33,10 +34,10 @@ absl::StatusOr<NatsConnectionPtr> Connect(const std::string& urls, const common:
 
 // With the stream user's own short-lived connection. JetStream may still be starting (or
 // recovering) when authd starts: retry for a while.
-absl::Status ProvisionRoomStream(const std::string& urls, const common::Identity& user,
-                                 const stream::RoomStreamLimits& limits) {
+absl::Status ProvisionRoomStream(const ServeFlags& flags, const common::Identity& user) {
+  const stream::RoomStreamLimits& limits = flags.history;
   absl::StatusOr<NatsConnectionPtr> conn =
-      Connect(urls, user, "unibus-authd-stream", common::nats::kStreamUserInbox);
+      Connect(flags, user, "unibus-authd-stream", common::nats::kStreamUserInbox);
   if (!conn.ok()) return conn.status();
   natsConnection* nc = conn->get();
   absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -83,9 +84,9 @@ int Serve(const ServeFlags& flags) {
   int code = 0;
   {
     absl::StatusOr<NatsConnectionPtr> sys =
-        Connect(flags.nats_urls, keys->system, "unibus-authd-kick");
+        Connect(flags, keys->system, "unibus-authd-kick");
     absl::StatusOr<NatsConnectionPtr> auth =
-        Connect(flags.nats_urls, keys->service, "unibus-authd");
+        Connect(flags, keys->service, "unibus-authd");
     if (!sys.ok() || !auth.ok()) {
       std::cerr << "unibus-authd: " << (!sys.ok() ? sys.status() : auth.status()).message() << "\n";
       nats_Close();
@@ -109,7 +110,7 @@ int Serve(const ServeFlags& flags) {
     absl::Status started = listener.Start();
     // After the listener: provisioning waits for nothing that needs a peer to connect, but the
     // callout must answer as soon as possible.
-    if (started.ok()) started = ProvisionRoomStream(flags.nats_urls, keys->stream, flags.history);
+    if (started.ok()) started = ProvisionRoomStream(flags, keys->stream);
     if (absl::Status s = started; !s.ok()) {
       std::cerr << "unibus-authd: " << s.message() << "\n";
       code = 1;

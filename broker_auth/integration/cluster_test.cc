@@ -233,6 +233,37 @@ TEST_F(ClusterTest, RevocationOnOneNodeKicksAConnectionOnAnother) {
   EXPECT_FALSE(Peer::Connect(cluster_->nats_url(2), gina).ok());
 }
 
+// The control plane's KV buckets and object store live in account CONTROL: a member's
+// connection can neither read nor write them, by subject or through the JetStream API.
+TEST_F(ClusterTest, PeersCannotReachTheControlPlaneBuckets) {
+  Identity mallory = Identity::Generate();
+  Add(mallory, "mallory");
+  std::unique_ptr<Peer> peer = ConnectTo(0, mallory);
+  ASSERT_NE(peer, nullptr);
+  for (const char* subject : {"$KV.unibus_control.>", "$O.unibus_blobs.>",
+                              "unibus_ctl.unibus_control.changes"}) {
+    EXPECT_TRUE(peer->Subscribe(subject).ok());
+    EXPECT_TRUE(peer->WaitForSubscribeDenied(subject)) << subject;
+  }
+  std::string user_key = "$KV.unibus_control.u." + mallory.sign_pub_hex();
+  ASSERT_TRUE(peer->Publish(user_key, "forged").ok());
+  EXPECT_TRUE(peer->WaitForPublishDenied(user_key));
+  for (const char* api : {"$JS.API.STREAM.INFO.KV_unibus_control",
+                          "$JS.API.DIRECT.GET.KV_unibus_control",
+                          "$JS.API.STREAM.MSG.GET.KV_unibus_control",
+                          "$JS.API.STREAM.PURGE.OBJ_unibus_blobs"}) {
+    natsMsg* reply = nullptr;
+    natsStatus s = natsConnection_RequestString(&reply, peer->nc(), api, "{}", 1000);
+    common::nats::NatsMsgPtr owned(reply);
+    EXPECT_NE(s, NATS_OK) << api << " answered";
+  }
+  // The forged write changed nothing.
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(FromGrpc(WhoAmI(*cluster_, mallory, 1, &me)).ok());
+  EXPECT_EQ(me.user().handle(), "mallory");
+  EXPECT_EQ(me.user().role(), v1::ROLE_MEMBER);
+}
+
 // The cluster block of node 1's config without its `tls { … }` (or without its authorization):
 // unibus-authd refuses to serve next to it, and nats-config refuses to write one.
 TEST_F(ClusterTest, NodeWithoutRouteTlsOrSecretRefusesToStart) {

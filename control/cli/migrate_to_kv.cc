@@ -56,7 +56,8 @@ int MigrateToKv(const std::string& db, const std::string& backup, const ClusterF
     return 1;
   }
   std::cerr << "unibusd migrate-to-kv: read " << Counts(*source) << "\n";
-  // 2. Copy. Import writes each record only when the KV store does not already hold it as is.
+  // 2. Copy. Import writes only records the KV store lacks; if it holds any record with other
+  //    content (used since an earlier migration), it writes nothing and refuses.
   absl::StatusOr<std::unique_ptr<ClusterBackends>> backends = ClusterBackends::Open(cluster, clock);
   if (!backends.ok()) {
     std::cerr << "unibusd migrate-to-kv: " << backends.status().message() << "\n";
@@ -64,7 +65,9 @@ int MigrateToKv(const std::string& db, const std::string& backup, const ClusterF
   }
   if (absl::Status s = (*backends)->kv().Import(*source); !s.ok()) {
     std::cerr << "unibusd migrate-to-kv: copying failed: " << s.message()
-              << " (running the command again resumes)\n";
+              << (absl::IsFailedPrecondition(s)
+                      ? " (nothing was written; compare with `unibusd export`)\n"
+                      : " (running the command again resumes)\n");
     return 1;
   }
   // 3. Check: the KV store must now hold at least exactly what SQLite holds.

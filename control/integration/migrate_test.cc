@@ -13,6 +13,8 @@
 #include "common/testing/child_process.h"
 #include "common/testing/nats_server.h"
 #include "common/time/clock.h"
+#include "common/nats/nats_ptr.h"
+#include "control/store/kv/kv_store.h"
 #include "control/store/sqlite/sqlite_store.h"
 #include "control/testing/unibusd_process.h"
 #include "gtest/gtest.h"
@@ -166,6 +168,33 @@ TEST_F(MigrateToKvTest, CopiesEveryRecordAndASecondRunConverges) {
   ASSERT_EQ(Migrate(db, dir_ + "/backup2.db"), 0) << ReadFileOrEmpty(dir_ + "/migrate.log");
   EXPECT_EQ(Export(""), source);
   EXPECT_NE(ReadFileOrEmpty(dir_ + "/migrate.log").find("exports identical"), std::string::npos);
+}
+
+// After the cut-over the KV store lives on: running the migration again from the old SQLite file
+// must not undo what happened since (here a revocation), nor write anything at all.
+TEST_F(MigrateToKvTest, ASecondRunNeverUndoesChangesMadeInKv) {
+  const std::string db = dir_ + "/source.db";
+  Populate(db);
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_EQ(Migrate(db, dir_ + "/backup1.db"), 0) << ReadFileOrEmpty(dir_ + "/migrate.log");
+  {
+    natsConnection* raw = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(&raw, server_->url().c_str()), NATS_OK);
+    common::nats::NatsConnectionPtr nc(raw);
+    common::FakeClock clock;
+    store::KvStoreOptions options;
+    options.connection = nc.get();
+    options.bucket = "parity";
+    auto kv = store::KvStore::Open(options, clock);
+    ASSERT_TRUE(kv.ok()) << kv.status();
+    ASSERT_TRUE((*kv)->RevokeUser(Key(2), 12345).ok());
+  }
+  const std::string after_revoke = Export("");
+  ASSERT_NE(after_revoke, Export(db));
+  EXPECT_EQ(Migrate(db, dir_ + "/backup2.db"), 1);
+  EXPECT_NE(ReadFileOrEmpty(dir_ + "/migrate.log").find("refusing to overwrite"),
+            std::string::npos);
+  EXPECT_EQ(Export(""), after_revoke) << "the second migration undid the revocation";
 }
 
 TEST_F(MigrateToKvTest, AnExistingBackupFileIsNeverOverwrittenAndNothingIsCopied) {

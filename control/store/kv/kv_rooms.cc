@@ -134,7 +134,10 @@ void KvStore::AbandonRoomPlan(const std::string& room_id, const RoomPlan& plan) 
 
 void KvStore::AfterRoomCommit(const RoomRecord& record, uint64_t revision, const RoomPlan& plan) {
   const std::string& room_id = record.room().room_id();
-  if (!Publish(record.outbox()).ok()) return;  // Left for the next writer or Recover().
+  if (!Publish(record.outbox()).ok()) {
+    NotePending(kv::RoomKeyName(room_id));  // The relay retries (or the next writer).
+    return;
+  }
   if (record.deleted()) {
     FinishDelete(record, revision);
     return;

@@ -11,6 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "control/store/kv/kv_records.pb.h"
 #include "control/store/kv/kv_store_internal.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace unibus::control::store {
 
@@ -46,6 +48,7 @@ absl::StatusOr<std::unique_ptr<KvStore>> KvStore::Open(const KvStoreOptions& opt
   if (!options.crash_after_commit_for_testing) {
     absl::Status recovered = store->Recover();
     if (!recovered.ok()) return recovered;
+    store->StartRelay();
   }
   return store;
 }
@@ -186,6 +189,8 @@ absl::Status KvStore::AddUser(const v1::User& user) {
     if (Publish(record.outbox()).ok()) {
       record.clear_outbox();
       (void)bucket_->Cas(key, record.SerializeAsString(), *committed);
+    } else {
+      NotePending(key);
     }
     return absl::OkStatus();
   }
@@ -316,6 +321,8 @@ absl::StatusOr<v1::User> KvStore::RevokeUser(absl::string_view sign_pub, int64_t
       UserRecord cleared = record;
       cleared.clear_outbox();
       (void)bucket_->Cas(key, cleared.SerializeAsString(), *committed);
+    } else {
+      NotePending(key);
     }
     absl::Status marked = MarkRoomsNeedRekey(record.user().sign_pub());
     if (!marked.ok()) return marked;
@@ -326,18 +333,32 @@ absl::StatusOr<v1::User> KvStore::RevokeUser(absl::string_view sign_pub, int64_t
 
 // ---- Import and Dump ----
 
+namespace {
+
+// Map fields make plain serialization order-dependent; a second import must write equal bytes.
+std::string Deterministic(const google::protobuf::Message& message) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::Status KvStore::Import(const StoreDump& dump) {
   constexpr absl::string_view kTag = "imp";  // Fixed tags: a second import writes the same names.
+  std::vector<std::pair<std::string, std::string>> writes;  // In this order.
   for (const v1::User& user : dump.users) {
     UserRecord record;
     *record.mutable_user() = user;
-    absl::Status status =
-        bucket_->Put(kv::UserKeyName(user.sign_pub()), record.SerializeAsString());
-    if (!status.ok()) return status;
+    writes.emplace_back(kv::UserKeyName(user.sign_pub()), Deterministic(record));
     HandleRecord handle;
     handle.set_sign_pub(user.sign_pub());
-    status = bucket_->Put(kv::HandleKeyName(user.handle()), handle.SerializeAsString());
-    if (!status.ok()) return status;
+    writes.emplace_back(kv::HandleKeyName(user.handle()), Deterministic(handle));
   }
   absl::flat_hash_map<std::string, RoomRecord> rooms;
   for (const RoomDump& room : dump.rooms) {
@@ -353,9 +374,8 @@ absl::Status KvStore::Import(const StoreDump& dump) {
       entry->set_join_tag(std::string(kTag));
       kv::IndexRecord index;
       index.set_room_id(room.room.room_id());
-      absl::Status status = bucket_->Put(kv::IndexKeyName(member.sign_pub(), room.room.room_id()),
-                                         index.SerializeAsString());
-      if (!status.ok()) return status;
+      writes.emplace_back(kv::IndexKeyName(member.sign_pub(), room.room.room_id()),
+                          Deterministic(index));
     }
     if (room.room.policy().encrypted()) {
       (*record.mutable_epoch_tags())[room.room.epoch()] = std::string(kTag);
@@ -365,14 +385,32 @@ absl::Status KvStore::Import(const StoreDump& dump) {
     auto room = rooms.find(key.room_id());
     if (room == rooms.end()) continue;  // Not in the dump: nothing would reference it.
     (*room->second.mutable_epoch_tags())[key.epoch()] = std::string(kTag);
-    absl::Status status = bucket_->Put(
+    writes.emplace_back(
         kv::SealedKeyName(key.room_id(), kTag, key.epoch(), kTag, kTag, key.recipient()),
-        key.SerializeAsString());
-    if (!status.ok()) return status;
+        Deterministic(key));
   }
+  // Room records last: they make the rest reachable.
   for (const auto& [room_id, record] : rooms) {
-    absl::Status status = bucket_->Put(kv::RoomKeyName(room_id), record.SerializeAsString());
-    if (!status.ok()) return status;
+    writes.emplace_back(kv::RoomKeyName(room_id), Deterministic(record));
+  }
+  // First check, then write: a record that exists with other content means the KV store has
+  // been used since (a revocation, a removal, a new epoch). Overwriting it would undo that, so
+  // nothing is written at all.
+  std::vector<std::pair<size_t, uint64_t>> missing;  // write index, revision to expect
+  for (size_t i = 0; i < writes.size(); ++i) {
+    absl::StatusOr<kv::KvEntry> entry = bucket_->Get(writes[i].first);
+    if (!entry.ok()) return entry.status();
+    if (!entry->found) {
+      missing.emplace_back(i, entry->revision);
+    } else if (entry->value != writes[i].second) {
+      return absl::FailedPreconditionError(
+          "the KV store already holds different records (it has been written to since an "
+          "earlier migration); refusing to overwrite them");
+    }
+  }
+  for (const auto& [i, revision] : missing) {
+    absl::StatusOr<uint64_t> written = bucket_->Cas(writes[i].first, writes[i].second, revision);
+    if (!written.ok()) return written.status();
   }
   return absl::OkStatus();
 }

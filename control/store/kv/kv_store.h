@@ -58,12 +58,15 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/time/clock.h"
 #include "control/store/kv/kv_bucket.h"
@@ -98,6 +101,8 @@ class KvStore final : public Store {
 
   // Publishes every pending outbox and finishes interrupted room deletions. UNAVAILABLE.
   absl::Status Recover();
+
+  ~KvStore() override;
 
   // `fn` runs on a nats.c thread whenever any process appends to the change feed (a wake-up
   // hint; read ListChanges for the content). Must not block.
@@ -181,10 +186,26 @@ class KvStore final : public Store {
   absl::StatusOr<v1::Member> MemberView(const kv::MemberEntry& entry);
   absl::StatusOr<std::vector<std::string>> ActiveMembersOf(const kv::RoomRecord& record);
 
+  // ---- The relay (kv_relay.cc) ----
+  // A committed record whose outbox could not be published (JetStream busy, a leader election):
+  // the relay thread retries it every half second, and every minute runs Recover() for records
+  // left by processes that died. Without it a committed revocation could stay unknown to
+  // unibus-authd until the next write of the same record.
+  void NotePending(const std::string& key);
+  void StartRelay();
+  void Relay();
+  // Publishes and clears the outbox of one record (and finishes its deletion); OK if none.
+  absl::Status Settle(const std::string& key);
+
   std::unique_ptr<kv::KvBucket> bucket_;
   const common::Clock& clock_;
   const int max_room_members_;
   const bool crash_after_commit_;
+
+  absl::Mutex relay_mu_;
+  absl::flat_hash_set<std::string> pending_ ABSL_GUARDED_BY(relay_mu_);
+  bool stopping_ ABSL_GUARDED_BY(relay_mu_) = false;
+  std::thread relay_;
 };
 
 }  // namespace unibus::control::store
