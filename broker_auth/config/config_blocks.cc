@@ -1,6 +1,8 @@
 #include "broker_auth/config/config_blocks.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace unibus::broker_auth::config {
 namespace {
@@ -16,7 +18,8 @@ class Scanner {
 
   ConfEntry Next() {
     ConfEntry e;
-    e.key = ReadKey();
+    // nats-server's keys are case-insensitive ("Cluster" is "cluster").
+    e.key = absl::AsciiStrToLower(ReadKey());
     SkipSpace();
     if (pos_ < t_.size() && (t_[pos_] == ':' || t_[pos_] == '=')) {
       ++pos_;
@@ -119,6 +122,24 @@ std::vector<ConfEntry> Entries(absl::string_view body) {
   Scanner scanner(body);
   while (!scanner.Done()) out.push_back(scanner.Next());
   return out;
+}
+
+absl::Status CheckUnambiguous(absl::string_view body) {
+  absl::flat_hash_set<std::string> seen;
+  for (const ConfEntry& e : Entries(body)) {
+    if (e.key == "include") {
+      return absl::FailedPreconditionError(
+          "nats-server config: include is not allowed (the checks cannot follow it)");
+    }
+    if (!seen.insert(e.key).second) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "nats-server config: duplicate key '", e.key, "' (nats-server would take the last one)"));
+    }
+    if (e.kind == ConfEntry::Kind::kBlock) {
+      if (absl::Status s = CheckUnambiguous(e.value); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::optional<std::string> OwnBlock(absl::string_view body, absl::string_view key) {

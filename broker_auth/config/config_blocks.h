@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace unibus::broker_auth::config {
@@ -21,8 +22,13 @@ struct ConfEntry {
   bool quoted = false;  // a scalar written as a string ("2s", "2")
 };
 
-// The entries directly in `body` (not those nested in their blocks), in order.
+// The entries directly in `body` (not those nested in their blocks), in order. Keys are
+// lowercased, as nats-server reads them.
 std::vector<ConfEntry> Entries(absl::string_view body);
+
+// FAILED_PRECONDITION if a key appears twice at one level (nats-server takes the last, a check
+// would read the first) or an `include` appears anywhere (its content cannot be checked).
+absl::Status CheckUnambiguous(absl::string_view body);
 
 // The body of the first block `key { … }` directly in `body` (std::nullopt if there is none).
 std::optional<std::string> OwnBlock(absl::string_view body, absl::string_view key);

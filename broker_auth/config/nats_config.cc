@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -201,7 +202,9 @@ std::string RenderNatsConfig(const NatsConfigParams& p) {
 }
 
 absl::Status CheckNatsConfig(absl::string_view text) {
-  std::string t(text);
+  if (absl::Status s = CheckUnambiguous(text); !s.ok()) return s;
+  // Keys are case-insensitive in nats-server: check the lowercased text.
+  std::string t = absl::AsciiStrToLower(text);
   if (absl::Status s = Rule(!absl::StrContains(t, "no_auth_user"),
                             "no_auth_user must not be set (it bypasses the auth callout)");
       !s.ok()) {

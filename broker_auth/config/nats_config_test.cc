@@ -192,6 +192,25 @@ TEST(NatsConfigTest, RefusesAClusterWithoutMutualTlsOrSecret) {
   }
 }
 
+// nats-server reads keys case-insensitively, lets a later duplicate win and follows includes:
+// each of these would run routes without TLS or secret while a naive check saw a compliant config.
+TEST(NatsConfigTest, RefusesConfigsThatHideAnInsecureCluster) {
+  std::string text = RenderNatsConfig(ClusterNode());
+  ASSERT_TRUE(CheckNatsConfig(text).ok());
+  const std::string plain_cluster =
+      "cluster {\n  listen: 127.0.0.1:6222\n  routes: [ nats-route://127.0.0.1:6223 ]\n}\n";
+  std::string capitalized = RenderNatsConfig(Params()) + "Cluster" + plain_cluster.substr(7);
+  std::string second_block = text + plain_cluster;
+  std::string verify_twice =
+      absl::StrReplaceAll(text, {{"verify: true", "verify: true\n    verify: false"}});
+  std::string included = text + "include \"more.conf\"\n";
+  std::string upper_no_auth_user = text + "NO_AUTH_USER: x\n";
+  for (const std::string& bad :
+       {capitalized, second_block, verify_twice, included, upper_no_auth_user}) {
+    EXPECT_EQ(CheckNatsConfig(bad).code(), absl::StatusCode::kFailedPrecondition) << bad;
+  }
+}
+
 TEST(NatsConfigTest, CalloutTimeoutIsTheTopLevelOneNotTheClusters) {
   // The cluster's own timeouts (numbers) must not hide a callout timeout with a unit.
   std::string text = absl::StrReplaceAll(RenderNatsConfig(ClusterNode()),
