@@ -148,6 +148,21 @@ TEST_F(ClusterTest, WriteOnOneNodeIsReadOnAnother) {
   ASSERT_TRUE(sub.ok());
   ASSERT_TRUE(peer->Publish(subject, "hi").ok());
   EXPECT_EQ(NextMessage(sub->get()).value_or(""), "hi");
+  // A node asking for more copies than an existing bucket has refuses to bind to it silently.
+  const std::string unibusd = Runfile("control/unibusd");
+  const std::string log = cluster_->dir() + "/replicas.log";
+  std::vector<std::string> kv = {unibusd, "export", "--store=kv", "--nats=" + cluster_->nats_url(0),
+                                 "--nats_identity=" + cluster_->dir() + "/authd/control.id",
+                                 "--kv_bucket=thin", "--blob_bucket=thin_blobs",
+                                 "--nats_wait_seconds=20"};
+  std::vector<std::string> r1 = kv;
+  r1.push_back("--replicas=1");
+  ASSERT_EQ(common::testing::RunToCompletion(r1, log), 0) << ReadFileOrEmpty(log);
+  std::vector<std::string> r3 = kv;
+  r3.push_back("--replicas=3");
+  EXPECT_EQ(common::testing::RunToCompletion(r3, log), 1);
+  EXPECT_NE(ReadFileOrEmpty(log).find("fewer than the 3 asked for"), std::string::npos)
+      << ReadFileOrEmpty(log);
   // Every node reports its posture: clustered with quorum, on KV and the object store.
   for (int node = 0; node < testing::Cluster::kNodes; ++node) {
     EXPECT_EQ(Health(*cluster_, node, "unibus.posture"), "SERVING") << node;

@@ -107,8 +107,17 @@ absl::Status AddStream(jsCtx* js, jsStreamConfig& cfg) {
   s = js_GetStreamInfo(&raw, js, cfg.Name, nullptr, &ec);
   si.reset(raw);
   if (s != NATS_OK) return Unavailable("stream info", s, ec);
+  // Binding silently to weaker settings would cost what the flags promise: fewer copies than
+  // --replicas (one lost node loses the control plane), or direct gets (stale reads from a
+  // follower without quorum instead of failing closed).
+  if (si->Config->Replicas < cfg.Replicas) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "stream ", cfg.Name, " exists with ", si->Config->Replicas, " replica(s), fewer than the ",
+        cfg.Replicas, " asked for; raise it first (deploy/RUNBOOK.md, R1 -> R3)"));
+  }
   if (si->Config->AllowDirect) {
-    std::fprintf(stderr, "kv_store: warning: stream %s allows direct get\n", cfg.Name);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "stream ", cfg.Name, " allows direct get; reads would not fail closed"));
   }
   return absl::OkStatus();
 }
