@@ -10,10 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/files/files.h"
-#include "common/status/grpc_status.h"
 #include "common/testing/nats_server.h"
 #include "control/testing/unibusd_process.h"
-#include "unibus/v1/users.grpc.pb.h"
 
 namespace unibus::broker_auth::testing {
 namespace {
@@ -205,30 +203,13 @@ absl::Status Cluster::StartNode(int i) {
 
 std::shared_ptr<grpc::Channel> Cluster::ChannelFor(const common::Identity& identity,
                                                    int node) const {
-  common::PemKeyPair pair = common::MakeClientCertificate(identity).value();
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = ca_pem_;
-  tls.pem_private_key = pair.key_pem;
-  tls.pem_cert_chain = pair.cert_pem;
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(control_target(node), grpc::SslCredentials(tls), args);
+  return control::testing::MutualTlsChannel(control_target(node), ca_pem_,
+                                            common::MakeClientCertificate(identity).value());
 }
 
 absl::StatusOr<v1::User> Cluster::AddUser(const common::Identity& identity, v1::Role role,
                                           const std::string& handle, int node) const {
-  auto stub = v1::UserService::NewStub(ChannelFor(admin_, node));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::AddUserRequest request;
-  request.set_sign_pub(identity.sign_pub_hex());
-  request.set_kex_pub(identity.kex_pub_hex());
-  request.set_handle(handle);
-  request.set_role(role);
-  v1::AddUserResponse response;
-  absl::Status s = common::FromGrpcStatus(stub->AddUser(&context, request, &response));
-  if (!s.ok()) return s;
-  return response.user();
+  return control::testing::AddUserOver(ChannelFor(admin_, node), identity, role, handle);
 }
 
 }  // namespace unibus::broker_auth::testing

@@ -95,15 +95,21 @@ UnibusdProcess::~UnibusdProcess() { Stop(); }
 
 std::string UnibusdProcess::target() const { return absl::StrCat("localhost:", port_); }
 
-std::shared_ptr<grpc::Channel> UnibusdProcess::ChannelWithCertificate(
-    const common::PemKeyPair& pair) const {
+std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& target,
+                                                const std::string& ca_pem,
+                                                const common::PemKeyPair& pair) {
   grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = ca_pem_;
+  tls.pem_root_certs = ca_pem;
   tls.pem_private_key = pair.key_pem;
   tls.pem_cert_chain = pair.cert_pem;
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // no connection sharing between peers
-  return grpc::CreateCustomChannel(target(), grpc::SslCredentials(tls), args);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(tls), args);
+}
+
+std::shared_ptr<grpc::Channel> UnibusdProcess::ChannelWithCertificate(
+    const common::PemKeyPair& pair) const {
+  return MutualTlsChannel(target(), ca_pem_, pair);
 }
 
 std::shared_ptr<grpc::Channel> UnibusdProcess::ChannelFor(const common::Identity& identity) const {
@@ -118,9 +124,10 @@ std::shared_ptr<grpc::Channel> UnibusdProcess::ChannelWithoutCertificate() const
   return grpc::CreateCustomChannel(target(), grpc::SslCredentials(tls), args);
 }
 
-absl::StatusOr<v1::User> UnibusdProcess::AddUser(const common::Identity& identity, v1::Role role,
-                                                 const std::string& handle) const {
-  auto stub = v1::UserService::NewStub(ChannelFor(admin_));
+absl::StatusOr<v1::User> AddUserOver(const std::shared_ptr<grpc::Channel>& admin_channel,
+                                     const common::Identity& identity, v1::Role role,
+                                     const std::string& handle) {
+  auto stub = v1::UserService::NewStub(admin_channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::AddUserRequest request;
@@ -132,6 +139,11 @@ absl::StatusOr<v1::User> UnibusdProcess::AddUser(const common::Identity& identit
   absl::Status s = common::FromGrpcStatus(stub->AddUser(&context, request, &response));
   if (!s.ok()) return s;
   return response.user();
+}
+
+absl::StatusOr<v1::User> UnibusdProcess::AddUser(const common::Identity& identity, v1::Role role,
+                                                 const std::string& handle) const {
+  return AddUserOver(ChannelFor(admin_), identity, role, handle);
 }
 
 }  // namespace unibus::control::testing

@@ -25,6 +25,17 @@ std::string Runfile(const std::string& path);
 // A fresh directory under TEST_TMPDIR.
 std::string NewTempDir(const std::string& prefix);
 
+// A mutual-TLS channel to `target` presenting `pair`, trusting `ca_pem`; not shared with other
+// channels (each test peer has its own connection).
+std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& target,
+                                                const std::string& ca_pem,
+                                                const common::PemKeyPair& pair);
+
+// AddUser of `identity` over `admin_channel` (a channel presenting an admin's certificate).
+absl::StatusOr<v1::User> AddUserOver(const std::shared_ptr<grpc::Channel>& admin_channel,
+                                     const common::Identity& identity, v1::Role role,
+                                     const std::string& handle);
+
 class UnibusdProcess {
  public:
   // Starts unibusd with `extra_flags` added to `serve`. The state lives in `dir`.
