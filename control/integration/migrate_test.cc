@@ -142,7 +142,8 @@ class MigrateToKvTest : public ::testing::Test {
       full.push_back("--store=sqlite");
       full.push_back("--db=" + db);
     }
-    EXPECT_EQ(RunToCompletion(full, dir_ + "/export.log"), 0) << ReadFileOrEmpty(dir_ + "/export.err");
+    EXPECT_EQ(RunToCompletion(full, dir_ + "/export.log"), 0)
+        << ReadFileOrEmpty(dir_ + "/export.err");
     return ReadFileOrEmpty(out);
   }
 

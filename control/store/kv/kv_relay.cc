@@ -57,6 +57,15 @@ void KvStore::Relay() {
   }
 }
 
+void KvStore::AnnounceUser(const std::string& key, kv::UserRecord record, uint64_t revision) {
+  if (!Publish(record.outbox()).ok()) {
+    NotePending(key);
+    return;
+  }
+  record.clear_outbox();
+  (void)bucket_->Cas(key, record.SerializeAsString(), revision);
+}
+
 absl::Status KvStore::Settle(const std::string& key) {
   if (absl::StartsWith(key, "u.")) {
     absl::StatusOr<Loaded<kv::UserRecord>> loaded = Load<kv::UserRecord>(key);

@@ -86,13 +86,7 @@ absl::Status KvStore::Recover() {
     UserRecord record;
     if (!record.ParseFromString(value)) return kv::Corrupt();
     if (record.outbox().changes_size() == 0) continue;
-    absl::StatusOr<Loaded<UserRecord>> loaded = Load<UserRecord>(key);
-    if (!loaded.ok()) return loaded.status();
-    if (!loaded->found || loaded->record.outbox().changes_size() == 0) continue;
-    absl::Status published = Publish(loaded->record.outbox());
-    if (!published.ok()) return published;
-    loaded->record.clear_outbox();
-    (void)bucket_->Cas(key, loaded->record.SerializeAsString(), loaded->revision);
+    if (absl::Status settled = Settle(key); !settled.ok()) return settled;
   }
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> rooms = bucket_->List("r.>");
   if (!rooms.ok()) return rooms.status();
@@ -100,17 +94,7 @@ absl::Status KvStore::Recover() {
     RoomRecord record;
     if (!record.ParseFromString(value)) return kv::Corrupt();
     if (record.outbox().changes_size() == 0 && !record.deleted()) continue;
-    absl::StatusOr<Loaded<RoomRecord>> loaded = Load<RoomRecord>(key);
-    if (!loaded.ok()) return loaded.status();
-    if (!loaded->found) continue;
-    absl::Status published = Publish(loaded->record.outbox());
-    if (!published.ok()) return published;
-    if (loaded->record.deleted()) {
-      FinishDelete(loaded->record, loaded->revision);
-    } else if (loaded->record.outbox().changes_size() > 0) {
-      loaded->record.clear_outbox();
-      (void)bucket_->Cas(key, loaded->record.SerializeAsString(), loaded->revision);
-    }
+    if (absl::Status settled = Settle(key); !settled.ok()) return settled;
   }
   return absl::OkStatus();
 }
@@ -186,12 +170,7 @@ absl::Status KvStore::AddUser(const v1::User& user) {
       return absl::AlreadyExistsError("handle is taken");
     }
     if (crash_after_commit_) return absl::OkStatus();
-    if (Publish(record.outbox()).ok()) {
-      record.clear_outbox();
-      (void)bucket_->Cas(key, record.SerializeAsString(), *committed);
-    } else {
-      NotePending(key);
-    }
+    AnnounceUser(key, record, *committed);
     return absl::OkStatus();
   }
   return absl::AbortedError("too much contention, try again");
@@ -317,13 +296,7 @@ absl::StatusOr<v1::User> KvStore::RevokeUser(absl::string_view sign_pub, int64_t
       return committed.status();
     }
     if (crash_after_commit_) return record.user();
-    if (Publish(record.outbox()).ok()) {
-      UserRecord cleared = record;
-      cleared.clear_outbox();
-      (void)bucket_->Cas(key, cleared.SerializeAsString(), *committed);
-    } else {
-      NotePending(key);
-    }
+    AnnounceUser(key, record, *committed);
     absl::Status marked = MarkRoomsNeedRekey(record.user().sign_pub());
     if (!marked.ok()) return marked;
     return record.user();

@@ -192,6 +192,9 @@ class KvStore final : public Store {
   // left by processes that died. Without it a committed revocation could stay unknown to
   // unibus-authd until the next write of the same record.
   void NotePending(const std::string& key);
+  // After a user record committed at `revision`: publishes its outbox and clears it, or leaves it
+  // to the relay.
+  void AnnounceUser(const std::string& key, kv::UserRecord record, uint64_t revision);
   void StartRelay();
   void Relay();
   // Publishes and clears the outbox of one record (and finishes its deletion); OK if none.
