@@ -113,6 +113,32 @@ TEST_F(KvStoreTest, OpenRejectsBadOptions) {
   EXPECT_EQ(KvStore::Open(options, clock_).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A bucket someone made with direct get on would let followers without quorum answer reads:
+// Open refuses to bind to it rather than give up failing closed.
+TEST_F(KvStoreTest, OpenRefusesABucketWithDirectGet) {
+  const std::string bucket = FreshBucket("direct");
+  const std::string name = "KV_" + bucket;
+  const std::string subject = "$KV." + bucket + ".>";
+  const char* subjects[] = {subject.c_str()};
+  jsCtx* raw = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&raw, Shared().connection.get(), nullptr), NATS_OK);
+  common::nats::JsCtxPtr js(raw);
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = name.c_str();
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.AllowDirect = true;
+  jsStreamInfo* info = nullptr;
+  ASSERT_EQ(js_AddStream(&info, js.get(), &cfg, nullptr, nullptr), NATS_OK);
+  jsStreamInfo_Destroy(info);
+  KvStoreOptions options;
+  options.connection = Shared().connection.get();
+  options.bucket = bucket;
+  absl::StatusOr<std::unique_ptr<KvStore>> store = KvStore::Open(options, clock_);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+}
+
 TEST_F(KvStoreTest, HandlesOutsideTheKeyAlphabetWork) {
   store_ = OpenKv(nc(), FreshBucket("handles"), clock_);
   ASSERT_NE(store_, nullptr);
