@@ -21,10 +21,15 @@ ABSL_FLAG(std::string, nats_config, "", "serve: refuse to start if this nats-ser
                                         "breaks the hygiene rules");
 ABSL_FLAG(std::string, ready_file, "", "serve: write this file once connects are answered");
 ABSL_FLAG(int, workers, 4, "serve: threads answering requests");
-ABSL_FLAG(int, user_ttl_seconds, 3600, "serve: lifetime of each connection's permissions");
+ABSL_FLAG(int, user_ttl_seconds, 600,
+          "serve: lifetime of each connection's permissions (a backstop: changes kick at once)");
 ABSL_FLAG(int, history_max_age_days, 30, "serve: room history older than this is dropped");
-ABSL_FLAG(int64_t, history_max_bytes, int64_t{8} << 30, "serve: size cap of all room history");
-ABSL_FLAG(int64_t, history_max_per_room, 100000, "serve: frames kept per room");
+ABSL_FLAG(int64_t, history_max_bytes, int64_t{8} << 30, "serve: size cap of all room history (when full, new frames are refused; no room's "
+          "history is dropped for another's)");
+ABSL_FLAG(int64_t, history_max_per_room, 100000,
+          "serve: frames kept per room (a full room drops its own oldest)");
+ABSL_FLAG(int64_t, history_max_consumers, 100000,
+          "serve: history feeds (JetStream consumers) of all members together");
 ABSL_FLAG(int, history_replicas, 1,
           "serve: copies of the room history in a cluster (1-5; 3 on a three-node cluster)");
 ABSL_FLAG(std::string, server_name, "unibus-1", "nats-config: server name");
@@ -120,6 +125,7 @@ int RunServe() {
   f.history.max_age = absl::Hours(24) * absl::GetFlag(FLAGS_history_max_age_days);
   f.history.max_bytes = absl::GetFlag(FLAGS_history_max_bytes);
   f.history.max_msgs_per_room = absl::GetFlag(FLAGS_history_max_per_room);
+  f.history.max_consumers = absl::GetFlag(FLAGS_history_max_consumers);
   f.history.replicas = absl::GetFlag(FLAGS_history_replicas);
   if (f.history.replicas < 1 || f.history.replicas > 5) {
     std::cerr << "unibus-authd: --history_replicas must be 1 to 5\n";

@@ -46,7 +46,7 @@ struct ServeFlags {
   std::string nats_config;   // optional: refuse to serve if this config breaks the rules
   std::string ready_file;    // optional: written once requests are being answered
   int workers = 4;
-  absl::Duration user_ttl = absl::Hours(1);
+  absl::Duration user_ttl = absl::Minutes(10);
   stream::RoomStreamLimits history;  // of the room-history stream it provisions
 };
 

@@ -55,6 +55,7 @@ int NatsConfig(const std::string& state_dir, const NatsConfigFlags& flags) {
   params.authd_user = keys->service.nkey_public();
   params.system_user = keys->system.nkey_public();
   params.stream_user = keys->stream.nkey_public();
+  params.feeds_user = keys->feeds.nkey_public();
   params.issuer_account = callout::NkeyOf(keys->issuer, KeyType::kAccount);
   params.xkey = keys->xkey.PublicText();
   if (!keys->control.has_value()) {

@@ -38,7 +38,7 @@ absl::StatusOr<std::string> ReadSecretLine(const std::string& path) {
 
 absl::Status InitKeys(const std::string& dir) {
   mkdir(dir.c_str(), 0700);
-  for (const char* name : {"service.id", "system.id", "stream.id", "control.id"}) {
+  for (const char* name : {"service.id", "system.id", "stream.id", "feeds.id", "control.id"}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (!common::FileExists(path)) {
       if (absl::Status s = common::Identity::Generate().Save(path); !s.ok()) return s;
@@ -67,6 +67,8 @@ absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
   if (!system.ok()) return system.status();
   absl::StatusOr<common::Identity> stream = common::Identity::Load(dir + "/stream.id");
   if (!stream.ok()) return stream.status();
+  absl::StatusOr<common::Identity> feeds = common::Identity::Load(dir + "/feeds.id");
+  if (!feeds.ok()) return feeds.status();
   absl::StatusOr<std::string> issuer_text = ReadSecretLine(dir + "/issuer.nk");
   if (!issuer_text.ok()) return issuer_text.status();
   absl::StatusOr<common::SecretBytes> issuer_seed =
@@ -84,7 +86,8 @@ absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
     if (!loaded.ok()) return loaded.status();
     control = *std::move(loaded);
   }
-  return AuthdKeys{*std::move(service), *std::move(system), *std::move(stream), *std::move(issuer),
+  return AuthdKeys{*std::move(service), *std::move(system), *std::move(stream), *std::move(feeds),
+                   *std::move(issuer),
                    *std::move(xkey), std::move(control)};
 }
 

@@ -4,6 +4,9 @@
 //   system.id   the system-account user that sends KICK requests ("SU…")
 //   stream.id   the peer-account user that provisions the room-history stream ("SU…"); its
 //               permissions reach only that stream's info/create/update API
+//   feeds.id    the peer-account user that creates and deletes history consumers on members'
+//               behalf ("SU…", broker_auth/feeds); state directories from before it existed
+//               get it from the next `init`
 //   issuer.nk   the callout issuer account seed ("SA…"): signs every user JWT
 //   xkey.nk     the curve seed ("SX…") requests are sealed to
 //   control.id  the CONTROL-account user unibusd connects with (its KV buckets and object
@@ -25,6 +28,7 @@ struct AuthdKeys {
   common::Identity service;
   common::Identity system;
   common::Identity stream;
+  common::Identity feeds;
   common::Identity issuer;
   callout::CurveKey xkey;
   std::optional<common::Identity> control;  // absent until `init` has created control.id

@@ -5,9 +5,12 @@
 #include "absl/time/clock.h"
 #include "broker_auth/cli/commands.h"
 #include "broker_auth/cli/keys.h"
+#include "broker_auth/feeds/feed_service.h"
+#include "broker_auth/feeds/feed_sweeper.h"
 #include "broker_auth/grants/grants_feed.h"
 #include "broker_auth/kick/kicker.h"
-#include "broker_auth/service/callout_listener.h"
+#include "broker_auth/service/callout_handler.h"
+#include "broker_auth/service/request_listener.h"
 #include "common/crypto/cert.h"
 #include "common/files/files.h"
 #include "common/nats/nats_ptr.h"
@@ -84,30 +87,59 @@ int Serve(const ServeFlags& flags) {
   int code = 0;
   {
     absl::StatusOr<NatsConnectionPtr> sys =
-        Connect(flags, keys->system, "unibus-authd-kick");
+        Connect(flags, keys->system, "unibus-authd-kick", common::nats::kKickUserInbox);
     absl::StatusOr<NatsConnectionPtr> auth =
         Connect(flags, keys->service, "unibus-authd");
-    if (!sys.ok() || !auth.ok()) {
-      std::cerr << "unibus-authd: " << (!sys.ok() ? sys.status() : auth.status()).message() << "\n";
+    absl::StatusOr<NatsConnectionPtr> feeds_nc =
+        Connect(flags, keys->feeds, "unibus-authd-feeds", common::nats::kFeedsUserInbox);
+    if (!sys.ok() || !auth.ok() || !feeds_nc.ok()) {
+      std::cerr << "unibus-authd: "
+                << (!sys.ok() ? sys.status() : !auth.ok() ? auth.status() : feeds_nc.status())
+                       .message()
+                << "\n";
       nats_Close();
       return 1;
     }
     grants::GrantsCache cache;
-    kick::ConnectionRegistry registry;
-    kick::Kicker kicker(sys->get(), registry);
+    kick::Kicker kicker(sys->get(), {std::string(common::nats::kKickUserInbox)});
+    feeds::FeedSweeper sweeper(feeds_nc->get(), cache);
+    grants::FeedOptions feed_options;
+    feed_options.target = flags.control;
+    feed_options.ca_pem = *ca;
+    feed_options.client_cert = *cert;
+    feed_options.position_file = flags.state_dir + "/feed.position";
+    feed_options.on_gap = [&kicker] { kicker.KickEveryone(); };
     grants::GrantsFeed feed(
-        grants::FeedOptions{flags.control, *ca, *cert}, cache,
-        [&kicker, &cache](const v1::Change& c) {
+        feed_options, cache,
+        [&kicker, &sweeper](const v1::Change& c) {
           // The feed has refreshed the identity's grants before calling this.
-          if (c.kind() != v1::CHANGE_KIND_USER_ADDED) {
-            kicker.KickIdentity(c.sign_pub(), cache.generation());
+          if (c.kind() == v1::CHANGE_KIND_USER_ADDED) return;
+          kicker.KickIdentity(c.sign_pub());
+          if (c.kind() == v1::CHANGE_KIND_MEMBER_ADDED) return;
+          absl::StatusOr<int> swept = sweeper.SweepIdentity(
+              c.sign_pub(), c.kind() == v1::CHANGE_KIND_MEMBER_REMOVED ? c.room_id() : "");
+          if (!swept.ok()) {
+            std::cerr << "unibus-authd: history feeds of " << c.sign_pub()
+                      << " not swept yet (the periodic sweep retries): "
+                      << swept.status().message() << "\n";
           }
         });
     service::AuthorizerConfig config{&keys->issuer, &keys->xkey, "UNIBUS", flags.user_ttl};
-    service::Authorizer authorizer(config, cache, registry, common::RealClock::Get());
-    service::CalloutListener listener(auth->get(), authorizer, flags.workers);
+    service::Authorizer authorizer(config, cache, common::RealClock::Get());
+    service::RequestListener listener(
+        auth->get(),
+        {std::string(common::nats::kAuthCalloutSubject), "unibus-authd", flags.workers},
+        service::CalloutHandler(authorizer));
+    feeds::FeedService feed_service(cache, common::RealClock::Get());
+    service::RequestListener feed_listener(
+        feeds_nc->get(),
+        {common::nats::FeedRequestSubject("*"), std::string(common::nats::kFeedsQueue), 2},
+        [&feed_service](natsConnection* nc, natsMsg* msg) { feed_service.Handle(nc, msg); });
     feed.Start();
-    absl::Status started = listener.Start();
+    absl::Status started = kicker.Start();
+    if (started.ok()) started = listener.Start();
+    if (started.ok()) started = feed_listener.Start();
+    sweeper.Start();
     // After the listener: provisioning waits for nothing that needs a peer to connect, but the
     // callout must answer as soon as possible.
     if (started.ok()) started = ProvisionRoomStream(flags, keys->stream);
@@ -126,6 +158,7 @@ int Serve(const ServeFlags& flags) {
       std::cerr << "unibus-authd: signal " << signal_number << ", stopping\n";
     }
     listener.Stop();
+    feed_listener.Stop();
     feed.Stop();
   }
   nats_Close();

@@ -89,7 +89,9 @@ void RenderAccounts(const NatsConfigParams& p, std::string* out) {
   absl::StrAppend(out, "accounts {\n");
   absl::StrAppend(out, "  ", nats::kAuthAccount, " {\n    users: [ { nkey: \"", p.authd_user,
                   "\" } ]\n  }\n");
-  absl::StrAppend(out, "  ", nats::kPeerAccount, " {\n    jetstream: enabled\n");
+  absl::StrAppend(out, "  ", nats::kPeerAccount,
+                  " {\n    jetstream: { max_streams: 1, max_consumers: ", p.peer_max_consumers,
+                  " }\n");
   absl::StrAppend(out, "    users: [ { nkey: \"", p.stream_user, "\", permissions: {\n");
   absl::StrAppend(out, "      publish: { allow: [");
   for (absl::string_view verb : {"INFO", "CREATE", "UPDATE"}) {
@@ -97,11 +99,26 @@ void RenderAccounts(const NatsConfigParams& p, std::string* out) {
                     verb == "UPDATE" ? " " : ",");
   }
   absl::StrAppend(out, "] }\n      subscribe: { allow: [ \"", nats::kStreamUserInbox,
-                  ".>\" ] }\n    } } ]\n  }\n");
+                  ".>\" ] }\n    } },\n");
+  // The feeds user: consumers of the room stream on members' behalf, answers to their requests
+  // through allow_responses only (it may publish nowhere else).
+  absl::StrAppend(out, "      { nkey: \"", p.feeds_user, "\", permissions: {\n");
+  absl::StrAppend(out, "      publish: { allow: [ \"$JS.API.CONSUMER.CREATE.", nats::kRoomStream,
+                  ".>\", \"$JS.API.CONSUMER.DELETE.", nats::kRoomStream,
+                  ".>\", \"$JS.API.CONSUMER.NAMES.", nats::kRoomStream, "\" ] }\n");
+  absl::StrAppend(out, "      subscribe: { allow: [ \"", nats::kFeedRequestPrefix, ".*\", \"",
+                  nats::kFeedsUserInbox, ".>\" ] }\n");
+  absl::StrAppend(out, "      allow_responses: true\n    } } ]\n  }\n");
   absl::StrAppend(out, "  ", nats::kControlAccount, " {\n    jetstream: enabled\n");
   absl::StrAppend(out, "    users: [ { nkey: \"", p.control_user, "\" } ]\n  }\n");
+  // unibus-authd's system user: connection queries and kicks only (never the whole system
+  // account's events and requests).
   absl::StrAppend(out, "  ", nats::kSystemAccount, " {\n    users: [ { nkey: \"", p.system_user,
-                  "\" } ]\n  }\n}\n");
+                  "\", permissions: {\n");
+  absl::StrAppend(out, "      publish: { allow: [ \"$SYS.REQ.SERVER.PING.CONNZ\", "
+                       "\"$SYS.REQ.SERVER.*.CONNZ\", \"$SYS.REQ.SERVER.*.KICK\" ] }\n");
+  absl::StrAppend(out, "      subscribe: { allow: [ \"", nats::kKickUserInbox, ".>\" ] }\n");
+  absl::StrAppend(out, "    } } ]\n  }\n}\n");
 }
 
 bool IsLoopback(absl::string_view host) {
@@ -146,7 +163,9 @@ absl::Status ValidateParams(const NatsConfigParams& p) {
   if (absl::Status s = NeedKey("authd user", p.authd_user, KeyType::kUser); !s.ok()) return s;
   if (absl::Status s = NeedKey("system user", p.system_user, KeyType::kUser); !s.ok()) return s;
   if (absl::Status s = NeedKey("stream user", p.stream_user, KeyType::kUser); !s.ok()) return s;
+  if (absl::Status s = NeedKey("feeds user", p.feeds_user, KeyType::kUser); !s.ok()) return s;
   if (absl::Status s = NeedKey("control user", p.control_user, KeyType::kUser); !s.ok()) return s;
+  if (p.peer_max_consumers < 1) return absl::InvalidArgumentError("max consumers must be >= 1");
   if (absl::Status s = NeedKey("issuer", p.issuer_account, KeyType::kAccount); !s.ok()) return s;
   if (!p.xkey.empty()) {
     if (absl::Status s = NeedKey("xkey", p.xkey, KeyType::kCurve); !s.ok()) return s;
@@ -194,7 +213,7 @@ std::string RenderNatsConfig(const NatsConfigParams& p) {
   absl::StrAppend(&out, "  auth_callout {\n    issuer: \"", p.issuer_account, "\"\n");
   absl::StrAppend(&out, "    account: ", nats::kAuthAccount, "\n");
   absl::StrAppend(&out, "    auth_users: [ \"", p.authd_user, "\", \"", p.system_user, "\", \"",
-                  p.stream_user, "\", \"", p.control_user, "\" ]\n");
+                  p.stream_user, "\", \"", p.feeds_user, "\", \"", p.control_user, "\" ]\n");
   if (!p.xkey.empty()) absl::StrAppend(&out, "    xkey: \"", p.xkey, "\"\n");
   absl::StrAppend(&out, "  }\n}\n");
   if (p.clustered) RenderCluster(p.cluster, &out);

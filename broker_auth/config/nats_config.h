@@ -49,7 +49,10 @@ struct NatsConfigParams {
   std::string authd_user;       // "U…", account AUTH
   std::string system_user;      // "U…", account SYS
   std::string stream_user;      // "U…", account UNIBUS: provisions the room-history stream only
+  std::string feeds_user;       // "U…", account UNIBUS: history consumers for members only
   std::string control_user;     // "U…", account CONTROL: unibusd's KV and object store
+  // Bounds of the peer account's JetStream: its streams (UB_ROOMS only) and consumers.
+  int64_t peer_max_consumers = 100000;
   std::string issuer_account;   // "A…": signs every user JWT
   std::string xkey;             // "X…": requests are sealed to it (optional, recommended)
   int timeout_seconds = 2;

@@ -17,6 +17,7 @@ NatsConfigParams Params() {
   p.authd_user = EncodePublic(KeyType::kUser, std::string(32, '\1'));
   p.system_user = EncodePublic(KeyType::kUser, std::string(32, '\2'));
   p.stream_user = EncodePublic(KeyType::kUser, std::string(32, '\3'));
+  p.feeds_user = EncodePublic(KeyType::kUser, std::string(32, '\6'));
   p.control_user = EncodePublic(KeyType::kUser, std::string(32, '\5'));
   p.issuer_account = EncodePublic(KeyType::kAccount, std::string(32, '\3'));
   p.xkey = EncodePublic(KeyType::kCurve, std::string(32, '\4'));

@@ -51,6 +51,29 @@ uint64_t GrantsCache::generation() const {
   return generation_;
 }
 
+absl::flat_hash_map<std::string, v1::Grants> GrantsCache::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  return by_key_;
+}
+
+void GrantsCache::ApplyShrink(const v1::Change& change) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_key_.find(change.sign_pub());
+  if (it == by_key_.end()) return;
+  v1::Grants& g = it->second;
+  if (change.kind() == v1::CHANGE_KIND_USER_REVOKED) {
+    g.set_active(false);
+  } else if (change.kind() == v1::CHANGE_KIND_MEMBER_REMOVED) {
+    auto* rooms = g.mutable_rooms();
+    for (int i = rooms->size() - 1; i >= 0; --i) {
+      if (rooms->Get(i).room_id() == change.room_id()) rooms->DeleteSubrange(i, 1);
+    }
+  } else {
+    return;
+  }
+  ++generation_;
+}
+
 size_t GrantsCache::size() const {
   absl::MutexLock lock(&mu_);
   return by_key_.size();

@@ -36,6 +36,12 @@ class GrantsCache {
   // generation g has grants at least as new as every change made before g.
   uint64_t generation() const;
   size_t size() const;
+  // A copy of every identity's grants (to tell, after a reload, whose grants shrank).
+  absl::flat_hash_map<std::string, v1::Grants> Snapshot() const;
+  // Applies what a change itself says, before its authoritative re-read: a revocation makes the
+  // identity inactive, a removal takes the room away. Other kinds change nothing here (they add
+  // access, which waits for the re-read). No effect on an identity the cache does not hold.
+  void ApplyShrink(const v1::Change& change);
 
  private:
   mutable absl::Mutex mu_;

@@ -7,7 +7,14 @@
 #include <iostream>
 #include <random>
 
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "broker_auth/grants/grants_diff.h"
+#include "common/files/files.h"
 #include "common/status/grpc_status.h"
 
 namespace unibus::broker_auth::grants {
@@ -65,14 +72,18 @@ bool GrantsFeed::SleepUnlessStopped(absl::Duration d) {
 
 void GrantsFeed::Run() {
   std::mt19937_64 rng(std::random_device{}());
-  absl::Duration backoff = options_.min_backoff;
-  while (true) {
-    uint64_t position = 0;
-    absl::Status s = LoadAll(&position);
-    if (s.ok()) {
-      backoff = options_.min_backoff;
-      s = Follow(position);
+  if (!options_.position_file.empty()) {
+    absl::StatusOr<std::string> saved = common::ReadFile(options_.position_file);
+    if (!saved.ok() ||
+        !absl::SimpleAtoi(absl::StripAsciiWhitespace(*saved), &applied_)) {
+      applied_ = 0;
     }
+  }
+  absl::Duration backoff = options_.min_backoff;
+  bool loaded_before = false;
+  while (true) {
+    absl::Status s = Round(&loaded_before);
+    if (loaded_before) backoff = options_.min_backoff;
     cache_.SetLive(false);
     {
       absl::MutexLock lock(&mu_);
@@ -86,6 +97,47 @@ void GrantsFeed::Run() {
     if (!SleepUnlessStopped(backoff * jitter(rng))) return;
     backoff = std::min(options_.max_backoff, backoff * 2);
   }
+}
+
+absl::Status GrantsFeed::Round(bool* loaded_before) {
+  absl::flat_hash_map<std::string, v1::Grants> before;
+  if (*loaded_before) before = cache_.Snapshot();
+  uint64_t position = 0;
+  if (absl::Status s = LoadAll(&position); !s.ok()) return s;
+  const bool first_ever = applied_ == 0;
+  if (first_ever) {
+    // No record of what this authd applied before: connections authorized earlier (by an
+    // earlier process, or another instance) may hold anything.
+    if (options_.on_gap) options_.on_gap();
+    Applied(position);
+  }
+  absl::Status s = Follow(applied_);  // replays what changed since, then follows
+  if (s.code() == absl::StatusCode::kOutOfRange && !first_ever) {
+    std::cerr << "unibus-authd: the control plane no longer holds change " << applied_
+              << "; kicking whoever lost access since\n";
+    if (*loaded_before) {
+      for (const v1::Change& c : ShrunkBetween(before, cache_.Snapshot())) on_change_(c);
+    } else if (options_.on_gap) {
+      options_.on_gap();
+    }
+    Applied(position);
+    *loaded_before = true;
+    s = Follow(position);
+  }
+  *loaded_before = true;
+  return s;
+}
+
+void GrantsFeed::Applied(uint64_t position) {
+  applied_ = position;
+  if (options_.position_file.empty()) return;
+  std::string tmp = options_.position_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << position << "\n";
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), options_.position_file.c_str());
 }
 
 absl::Status GrantsFeed::LoadAll(uint64_t* position) {
@@ -128,19 +180,30 @@ absl::Status GrantsFeed::LoadAll(uint64_t* position) {
   return absl::OkStatus();
 }
 
-void GrantsFeed::Refresh(const std::string& sign_pub) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
-  v1::GetGrantsRequest request;
-  request.set_sign_pub(sign_pub);
-  v1::GetGrantsResponse response;
-  grpc::Status s = stubs_[current_]->GetGrants(&context, request, &response);
-  if (s.ok()) {
-    cache_.Put(response.grants());
-  } else {
-    // Unknown now, or unreadable: either way, no grants (fail closed).
-    cache_.Remove(sign_pub);
+absl::Status GrantsFeed::Refresh(const std::string& sign_pub) {
+  absl::Duration pause = options_.min_backoff;
+  absl::Status s;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+    v1::GetGrantsRequest request;
+    request.set_sign_pub(sign_pub);
+    v1::GetGrantsResponse response;
+    s = common::FromGrpcStatus(stubs_[current_]->GetGrants(&context, request, &response));
+    if (s.ok()) {
+      cache_.Put(response.grants());
+      return s;
+    }
+    if (absl::IsNotFound(s)) {
+      cache_.Remove(sign_pub);  // definitely unknown now
+      return absl::OkStatus();
+    }
+    if (!SleepUnlessStopped(pause)) return absl::CancelledError("stopping");
+    pause *= 2;
   }
+  std::cerr << "unibus-authd: could not re-read the grants of " << sign_pub << " ("
+            << s.message() << "); reloading\n";
+  return s;
 }
 
 absl::Status GrantsFeed::Follow(uint64_t position) {
@@ -155,13 +218,18 @@ absl::Status GrantsFeed::Follow(uint64_t position) {
   std::unique_ptr<grpc::ClientReader<v1::Change>> stream =
       stubs_[current_]->WatchChanges(&context, request);
   v1::Change change;
-  while (stream->Read(&change)) {
-    Refresh(change.sign_pub());
+  absl::Status refreshed;
+  while (refreshed.ok() && stream->Read(&change)) {
+    cache_.ApplyShrink(change);  // at once, whatever the re-read does
+    refreshed = Refresh(change.sign_pub());
     on_change_(change);
+    if (refreshed.ok()) Applied(change.position());
   }
+  if (!refreshed.ok()) context.TryCancel();
   grpc::Status status = stream->Finish();
   absl::MutexLock lock(&mu_);
   watch_ = nullptr;
+  if (!refreshed.ok()) return refreshed;
   return status.ok() ? absl::UnavailableError("feed ended") : common::FromGrpcStatus(status);
 }
 

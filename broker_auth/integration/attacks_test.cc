@@ -153,11 +153,12 @@ TEST_F(AttacksTest, OtherRoomPublishIsDeniedAndNeverReachesItsMembers) {
   EXPECT_EQ(NextMessage(bob_room->get()).value_or("<none>"), "marker");
 }
 
-// Attack: the JetStream API beyond the filtered per-room forms. Stream listing/info reveal every
-// room; an unfiltered (or other-room) consumer create, a direct/msg get by sequence or by another
-// room's subject all read other rooms' history out of the shared UB_ROOMS stream. Without the
-// "only filtered forms for own rooms" rule each of these requests would get a JetStream reply.
-TEST_F(AttacksTest, JetStreamApiBeyondOwnFilteredFormsIsDenied) {
+// Attack: the JetStream API. Stream listing/info reveal every room; an unfiltered (or other-room)
+// consumer create, a direct/msg get by sequence or by another room's subject all read other
+// rooms' history out of the shared UB_ROOMS stream; and even the filtered forms for her own room
+// let JetStream deliver or answer where she names (jetstream_attacks_test). Without the "no
+// JetStream API for members" rule each of these requests would get a JetStream reply.
+TEST_F(AttacksTest, JetStreamApiIsDenied) {
   auto mallory = Connect(*mallory_);
   ASSERT_TRUE(mallory);
   const std::vector<std::string> denied = {
@@ -173,9 +174,11 @@ TEST_F(AttacksTest, JetStreamApiBeyondOwnFilteredFormsIsDenied) {
       "$JS.API.CONSUMER.CREATE.UB_ROOMS.x",
       "$JS.API.CONSUMER.DURABLE.CREATE.UB_ROOMS.x",
       "$JS.API.CONSUMER.CREATE.UB_ROOMS.x." + B(),
+      "$JS.API.CONSUMER.CREATE.UB_ROOMS.x." + A(),
       "$JS.API.CONSUMER.LIST.UB_ROOMS",
       "$JS.API.DIRECT.GET.UB_ROOMS",
       "$JS.API.DIRECT.GET.UB_ROOMS." + B(),
+      "$JS.API.DIRECT.GET.UB_ROOMS." + A(),
   };
   std::string inbox = InboxPrefix(mallory_->sign_pub_hex());
   auto replies = mallory->Subscribe(inbox + ".>");
@@ -190,11 +193,10 @@ TEST_F(AttacksTest, JetStreamApiBeyondOwnFilteredFormsIsDenied) {
   for (const std::string& subject : denied) {
     EXPECT_TRUE(mallory->WaitForPublishDenied(subject)) << subject;
   }
-  // Control: the filtered form for mallory's own room does reach JetStream, which answers.
-  std::string own = absl::StrCat("$JS.API.CONSUMER.CREATE.UB_ROOMS.c1.", A());
-  std::string body = absl::StrCat(R"({"stream_name":"UB_ROOMS","config":{"name":"c1",)",
-                                  R"("filter_subject":")", A(),
-                                  R"(","ack_policy":"none","deliver_policy":"all"}})");
+  // Control: her history-feed request for her own room is answered (by unibus-authd).
+  std::string own = common::nats::FeedRequestSubject(mallory_->sign_pub_hex());
+  std::string body = absl::StrCat(R"({"room_id":")", *room_a_,
+                                  R"(","nonce":"0123456789abcdef01234567","all":true})");
   std::string control_reply = inbox + ".control";
   ASSERT_EQ(natsConnection_PublishRequest(mallory->nc(), own.c_str(), control_reply.c_str(),
                                           body.data(), static_cast<int>(body.size())),

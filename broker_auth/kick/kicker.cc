@@ -1,15 +1,25 @@
 #include "broker_auth/kick/kicker.h"
 
 #include <iostream>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "broker_auth/kick/connz.h"
+#include "common/crypto/hex.h"
+#include "common/crypto/nkeys.h"
 
 namespace unibus::broker_auth::kick {
+namespace {
 
-Kicker::Kicker(natsConnection* system_connection, ConnectionRegistry& registry,
-               absl::Duration recheck)
-    : nc_(system_connection), registry_(registry), recheck_(recheck) {
+constexpr int kPage = 1024;
+constexpr absl::Duration kQueryLifetime = absl::Seconds(10);
+
+}  // namespace
+
+Kicker::Kicker(natsConnection* system_connection, KickerOptions options)
+    : nc_(system_connection), options_(std::move(options)) {
   thread_ = std::thread([this] { RecheckLoop(); });
 }
 
@@ -19,35 +29,117 @@ Kicker::~Kicker() {
     stopping_ = true;
   }
   thread_.join();
+  if (sub_ != nullptr) {
+    natsSubscription_Unsubscribe(sub_.get());
+    sub_.reset();
+  }
 }
 
-bool Kicker::Publish(const ConnectionRef& ref) {
-  std::string subject = absl::StrCat("$SYS.REQ.SERVER.", ref.server_id, ".KICK");
-  std::string body = absl::StrCat("{\"cid\":", ref.client_id, "}");
-  // nats-server ignores $SYS.REQ.SERVER requests that carry no reply subject (zReq returns
-  // before acting), so the kick needs one even though nobody reads the answer.
-  natsInbox* reply = nullptr;
-  if (natsInbox_Create(&reply) != NATS_OK) return false;
-  bool sent =
-      natsConnection_PublishRequestString(nc_, subject.c_str(), reply, body.c_str()) == NATS_OK;
-  natsInbox_Destroy(reply);
-  return sent;
+absl::Status Kicker::Start() {
+  std::string subject = absl::StrCat(options_.inbox, ".q.*");
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsConnection_Subscribe(&sub, nc_, subject.c_str(), &Kicker::OnAnswer, this);
+  if (s != NATS_OK) return common::nats::FromNatsStatus(s, "subscribe to connection queries");
+  sub_.reset(sub);
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  return common::nats::FromNatsStatus(natsConnection_Flush(nc_), "flush subscription");
 }
 
-int Kicker::KickIdentity(const std::string& sign_pub, uint64_t generation) {
-  Recheck recheck{absl::Now() + recheck_, sign_pub, generation, {}};
-  int sent = 0;
-  for (ConnectionRef& ref : registry_.Take(sign_pub)) {
-    if (Publish(ref)) ++sent;
-    if (ref.generation < generation) recheck.again.push_back(std::move(ref));
-  }
-  if (sent > 0) {
-    natsConnection_FlushTimeout(nc_, 1000);
-    std::cerr << "unibus-authd: kicked " << sent << " connection(s) of " << sign_pub << "\n";
-  }
+void Kicker::KickIdentity(const std::string& sign_pub) {
+  std::optional<std::string> key = common::HexDecode(sign_pub);
+  if (!key.has_value() || key->size() != 32) return;
+  std::string nkey = common::nkeys::EncodePublic(common::nkeys::KeyType::kUser, *key);
+  absl::Time changed = absl::Now();
+  Ask(nkey, changed);
   absl::MutexLock lock(&mu_);
-  pending_.push_back(std::move(recheck));
-  return sent;
+  pending_.push_back({changed + options_.recheck, nkey, changed});
+}
+
+void Kicker::KickEveryone() {
+  absl::Time changed = absl::Now();
+  Ask("", changed);
+  absl::MutexLock lock(&mu_);
+  pending_.push_back({changed + options_.recheck, "", changed});
+}
+
+uint64_t Kicker::kicks_sent() const {
+  absl::MutexLock lock(&mu_);
+  return kicks_sent_;
+}
+
+void Kicker::Ask(const std::string& user_nkey, absl::Time changed) {
+  absl::Time now = absl::Now();
+  Query query{user_nkey, now - changed, now + kQueryLifetime};
+  uint64_t id = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_id_++;
+    queries_[id] = query;
+  }
+  Send(id, query, "PING", 0);
+}
+
+void Kicker::Send(uint64_t id, const Query& query, const std::string& server_id,
+                  uint64_t offset) {
+  std::string subject = absl::StrCat("$SYS.REQ.SERVER.", server_id, ".CONNZ");
+  std::string reply = absl::StrCat(options_.inbox, ".q.", id);
+  std::string body = ConnzRequestJson(query.user_nkey,
+                                      query.user_nkey.empty() ? options_.peer_account : "",
+                                      offset, kPage);
+  natsStatus s = natsConnection_PublishRequestString(nc_, subject.c_str(), reply.c_str(),
+                                                     body.c_str());
+  if (s != NATS_OK) {
+    std::cerr << "unibus-authd: connection query not sent: " << natsStatus_GetText(s) << "\n";
+  }
+}
+
+void Kicker::OnAnswer(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) noexcept {
+  common::nats::NatsMsgPtr owned(msg);
+  static_cast<Kicker*>(closure)->Answer(msg);
+}
+
+void Kicker::Answer(natsMsg* msg) {
+  absl::string_view subject = natsMsg_GetSubject(msg);
+  uint64_t id = 0;
+  if (!absl::SimpleAtoi(subject.substr(subject.rfind('.') + 1), &id)) return;
+  Query query;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = queries_.find(id);
+    if (it == queries_.end()) return;
+    query = it->second;
+  }
+  absl::StatusOr<ServerConnections> answer = ParseConnz(
+      absl::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
+      kPage);
+  if (!answer.ok()) {
+    std::cerr << "unibus-authd: connection query: " << answer.status().message() << "\n";
+    return;
+  }
+  std::string kick = absl::StrCat("$SYS.REQ.SERVER.", answer->server_id, ".KICK");
+  // nats-server ignores $SYS.REQ.SERVER requests without a reply subject; nobody reads it.
+  std::string reply = absl::StrCat(options_.inbox, ".kicked");
+  int sent = 0;
+  for (const ServerConnections::Connection& c : answer->connections) {
+    if (c.age < query.threshold) continue;  // started after the change: fresh grants
+    std::string body = absl::StrCat("{\"cid\":", c.cid, "}");
+    if (natsConnection_PublishRequestString(nc_, kick.c_str(), reply.c_str(), body.c_str()) ==
+        NATS_OK) {
+      ++sent;
+    }
+  }
+  if (answer->more) {
+    // The offset counts every listed connection, kicked or not.
+    Send(id, query, answer->server_id, answer->connections.size());
+  }
+  if (sent == 0) return;
+  {
+    absl::MutexLock lock(&mu_);
+    kicks_sent_ += sent;
+  }
+  std::cerr << "unibus-authd: kicked " << sent << " connection(s)"
+            << (query.user_nkey.empty() ? " of every peer" : " of " + query.user_nkey) << " on "
+            << answer->server_id << "\n";
 }
 
 void Kicker::RecheckLoop() {
@@ -62,14 +154,13 @@ void Kicker::RecheckLoop() {
           pending_.empty() ? absl::Seconds(1) : pending_.front().due - absl::Now();
       mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       if (stopping_) return;
-      if (pending_.empty() || pending_.front().due > absl::Now()) continue;
+      absl::Time now = absl::Now();
+      absl::erase_if(queries_, [now](const auto& q) { return q.second.expires < now; });
+      if (pending_.empty() || pending_.front().due > now) continue;
       next = std::move(pending_.front());
       pending_.pop_front();
     }
-    std::vector<ConnectionRef> stale = registry_.TakeOlderThan(next.sign_pub, next.generation);
-    stale.insert(stale.end(), next.again.begin(), next.again.end());
-    for (const ConnectionRef& ref : stale) Publish(ref);
-    if (!stale.empty()) natsConnection_FlushTimeout(nc_, 1000);
+    Ask(next.user_nkey, next.changed);
   }
 }
 

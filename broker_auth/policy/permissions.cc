@@ -18,13 +18,18 @@ callout::Permissions PermissionsFor(const v1::Grants& grants) {
     if (room.history()) {
       any_history = true;
       // The room subject itself is stored by the stream: only rooms with history publish there.
+      // The stream acknowledges nothing (no_ack), so the reply subject of such a publish is
+      // never answered.
       p.pub_allow.push_back(subject);
-      p.pub_allow.push_back(
-          absl::StrCat("$JS.API.CONSUMER.CREATE.", nats::kRoomStream, ".*.", subject));
-      p.pub_allow.push_back(absl::StrCat("$JS.API.DIRECT.GET.", nats::kRoomStream, ".", subject));
     }
   }
-  if (any_history) p.pub_allow.push_back(absl::StrCat("$JS.FC.", nats::kRoomStream, ".>"));
+  if (any_history) {
+    // No JetStream API at all: history is read through consumers unibus-authd creates on the
+    // member's behalf (broker_auth/feeds), asked for on the identity's own request subject.
+    // Flow-control replies go to the consumers it made; JetStream answers none of them.
+    p.pub_allow.push_back(nats::FeedRequestSubject(grants.sign_pub()));
+    p.pub_allow.push_back(absl::StrCat("$JS.FC.", nats::kRoomStream, ".>"));
+  }
   // Neither list may ever be empty: nats-server reads an empty allow list as "no restriction".
   // The identity's own inbox is harmless on both sides.
   std::string inbox = absl::StrCat(nats::InboxPrefix(grants.sign_pub()), ".>");

@@ -1,7 +1,8 @@
 // Room membership → the NATS permissions of one connection (least privilege, DESIGN.md §4):
-//   publish:   each room's subject and everything below it; for rooms with history, only the
-//              FILTERED JetStream forms (consumer create whose filter is the room subject,
-//              direct-get by the room subject) and flow-control replies of the room stream;
+//   publish:   each room's subject and everything below it; with any room with history, its
+//              own history-feed request subject (broker_auth/feeds) and flow-control replies
+//              of the room stream, and NO JetStream API (JetStream would act for the member
+//              without checking where it delivers or answers: docs/security.md);
 //   subscribe: each room's subject and everything below it, and the identity's private inbox.
 // Never ">", "$JS.API.>", "_INBOX.>", stream listing/info, or anything of the control plane.
 // Both lists always hold at least the private inbox: nats-server treats an EMPTY allow list as

@@ -32,12 +32,22 @@ TEST(PermissionsTest, GrantsOnlyTheIdentitysRoomsAndInbox) {
   EXPECT_TRUE(Has(p.pub_allow, r2 + ".>"));
   EXPECT_TRUE(Has(p.sub_allow, r2));
   EXPECT_TRUE(Has(p.sub_allow, "_INBOX_" + std::string(64, 'a') + ".>"));
-  EXPECT_TRUE(Has(p.pub_allow, "$JS.API.CONSUMER.CREATE.UB_ROOMS.*." + r1));
-  EXPECT_TRUE(Has(p.pub_allow, "$JS.API.DIRECT.GET.UB_ROOMS." + r1));
-  // The room without history gets no JetStream access, and may not publish on the stored
-  // subject itself (the stream would keep it).
+  // History is asked of unibus-authd on the identity's own feed subject.
+  EXPECT_TRUE(Has(p.pub_allow, "ub.feeds." + std::string(64, 'a')));
+  // The room without history may not publish on the stored subject itself (the stream would
+  // keep it).
   EXPECT_FALSE(Has(p.pub_allow, r2));
-  EXPECT_FALSE(Has(p.pub_allow, "$JS.API.CONSUMER.CREATE.UB_ROOMS.*." + r2));
+}
+
+// Security regression (docs/security.md, "JetStream acts for members"): no form of the
+// JetStream API is granted, filtered or not. With the filtered consumer-create and direct-get
+// forms a member could deliver into other rooms and keep reading after removal
+// (integration/jetstream_attacks_test); this test fails if any $JS.API grant comes back.
+TEST(PermissionsTest, GrantsNoJetStreamApiAtAll) {
+  callout::Permissions p = PermissionsFor(TwoRooms());
+  for (const auto* list : {&p.pub_allow, &p.sub_allow}) {
+    for (const std::string& s : *list) EXPECT_FALSE(absl::StartsWith(s, "$JS.API.")) << s;
+  }
 }
 
 TEST(PermissionsTest, NeverGrantsWildcardsThatReachOtherIdentities) {

@@ -7,15 +7,14 @@
 namespace unibus::broker_auth::service {
 
 absl::StatusOr<callout::Permissions> Authorizer::Decide(const callout::AuthRequest& request,
-                                                        std::string* sign_pub,
-                                                        uint64_t* generation) {
+                                                        std::string* sign_pub) {
   absl::StatusOr<std::string> key = callout::VerifyClientProof(request);
   if (!key.ok()) return key.status();
   *sign_pub = *key;
   if (!cache_.live()) {
     return absl::UnavailableError("authorization unavailable: control plane feed is down");
   }
-  std::optional<v1::Grants> grants = cache_.Find(*key, generation);
+  std::optional<v1::Grants> grants = cache_.Find(*key);
   if (!grants.has_value()) return absl::PermissionDeniedError("identity is not on the allowlist");
   if (!grants->active()) return absl::PermissionDeniedError("identity has been revoked");
   return policy::PermissionsFor(*grants);
@@ -31,8 +30,7 @@ std::optional<std::string> Authorizer::Handle(absl::string_view payload,
     return std::nullopt;
   }
   std::string sign_pub;
-  uint64_t generation = 0;
-  absl::StatusOr<callout::Permissions> permissions = Decide(*request, &sign_pub, &generation);
+  absl::StatusOr<callout::Permissions> permissions = Decide(*request, &sign_pub);
   std::string user_jwt;
   if (permissions.ok()) {
     user_jwt = callout::BuildUserJwt(*request, *permissions, config_.account, *config_.issuer,
@@ -45,9 +43,6 @@ std::optional<std::string> Authorizer::Handle(absl::string_view payload,
       *request, user_jwt, permissions.ok() ? "" : std::string(permissions.status().message()),
       *config_.issuer, config_.xkey, now);
   if (!reply.ok()) return std::nullopt;
-  if (permissions.ok()) {
-    registry_.Record(sign_pub, {request->server_id, request->client_id, generation});
-  }
   return *std::move(reply);
 }
 

@@ -20,7 +20,6 @@
 #include "broker_auth/callout/auth_response.h"
 #include "broker_auth/callout/xkey.h"
 #include "broker_auth/grants/grants_cache.h"
-#include "broker_auth/kick/connection_registry.h"
 #include "common/crypto/identity.h"
 #include "common/time/clock.h"
 
@@ -30,14 +29,14 @@ struct AuthorizerConfig {
   const common::Identity* issuer = nullptr;    // the callout issuer account key (required)
   const callout::CurveKey* xkey = nullptr;     // optional: requests must then be sealed
   std::string account = "UNIBUS";              // where peers are placed
-  absl::Duration user_ttl = absl::Hours(1);    // bounded lifetime of every user JWT
+  absl::Duration user_ttl = absl::Minutes(10);  // bounded lifetime of every user JWT
 };
 
 class Authorizer {
  public:
   Authorizer(AuthorizerConfig config, const grants::GrantsCache& cache,
-             kick::ConnectionRegistry& registry, const common::Clock& clock)
-      : config_(std::move(config)), cache_(cache), registry_(registry), clock_(clock) {}
+             const common::Clock& clock)
+      : config_(std::move(config)), cache_(cache), clock_(clock) {}
 
   // The payload to publish on the reply subject, or nullopt to send nothing.
   std::optional<std::string> Handle(absl::string_view payload,
@@ -45,13 +44,11 @@ class Authorizer {
 
  private:
   // The identity's permissions, or the reason (a message for the server log) to refuse it.
-  // `generation` receives the grants cache generation the decision was read at.
   absl::StatusOr<callout::Permissions> Decide(const callout::AuthRequest& request,
-                                              std::string* sign_pub, uint64_t* generation);
+                                              std::string* sign_pub);
 
   const AuthorizerConfig config_;
   const grants::GrantsCache& cache_;
-  kick::ConnectionRegistry& registry_;
   const common::Clock& clock_;
 };
 

@@ -20,16 +20,23 @@ json ConfigOf(const RoomStreamLimits& limits) {
       {"subjects", json::array({std::string(nats::kRoomStreamSubjects)})},
       {"retention", "limits"},
       {"storage", "file"},
-      {"discard", "old"},
+      // Full stream: refuse new frames rather than drop other rooms' history; a full room drops
+      // its own oldest frames (max_msgs_per_subject evicts within the subject).
+      {"discard", "new"},
       {"num_replicas", limits.replicas},
       {"max_age", absl::ToInt64Nanoseconds(limits.max_age)},
       {"max_bytes", limits.max_bytes},
       {"max_msgs_per_subject", limits.max_msgs_per_room},
       {"max_msg_size", limits.max_msg_size},
       {"max_msgs", -1},
-      {"max_consumers", -1},
+      {"max_consumers", limits.max_consumers},
+      // Bounds every consumer's life without interest (unibus-authd's feeds use less).
+      {"consumer_limits", {{"inactive_threshold", absl::ToInt64Nanoseconds(absl::Minutes(1))}}},
       {"duplicate_window", absl::ToInt64Nanoseconds(absl::Minutes(2))},
-      {"allow_direct", true},
+      // Nothing is answered on a requester's reply subject: no acknowledgements of publishes
+      // (a member could name another room as the reply subject) and no direct gets.
+      {"no_ack", true},
+      {"allow_direct", false},
       {"deny_delete", true},
       {"deny_purge", true},
   };

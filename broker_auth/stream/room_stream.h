@@ -3,7 +3,10 @@
 // stream API that the peer account exports to the callout account (broker_auth/config).
 //
 // The stream captures "ub.room.*" (exactly the room subjects), file storage, limits retention,
-// direct get on (history reads), no deletes or purges through the API.
+// no deletes or purges through the API. It answers no requester (no_ack, no direct get): members
+// publish frames without an acknowledgement and read history only through consumers that
+// unibus-authd creates for them (broker_auth/feeds). A full room drops its own oldest frames; a
+// full stream refuses new frames (discard new), so no room can push another's history out.
 //
 // Thread-safe (stateless); the connection is borrowed.
 #ifndef UNIBUS_BROKER_AUTH_STREAM_ROOM_STREAM_H_
@@ -22,7 +25,8 @@ namespace unibus::broker_auth::stream {
 struct RoomStreamLimits {
   absl::Duration max_age = absl::Hours(24 * 30);  // frames older than this are dropped
   int64_t max_bytes = int64_t{8} << 30;           // whole stream
-  int64_t max_msgs_per_room = 100000;             // per room subject
+  int64_t max_msgs_per_room = 100000;             // per room subject (its own oldest go)
+  int64_t max_consumers = 100000;                 // history feeds of all members
   int32_t max_msg_size = 1 << 20;                 // one frame
   int replicas = 1;
 };

@@ -56,6 +56,8 @@ class Stack {
   // queue group, sharing the same keys).
   absl::Status StartAuthd(int index = 0);
   void StopAuthd(int index = 0) { authd_[index].Stop(); }
+  // SIGKILL: nothing of its memory survives, nothing is cleaned up.
+  void KillAuthd(int index = 0) { authd_[index].Kill(); }
   // Restarts nats-server on the same port (a new server id).
   absl::Status RestartNats();
 

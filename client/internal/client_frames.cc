@@ -1,6 +1,4 @@
 // ClientImpl::Send and ClientImpl::Subscribe, and the Subscription they return.
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "client/internal/client_impl.h"
 #include "client/internal/epoch_gate.h"
@@ -24,28 +22,19 @@ v1::FrameRef ToRef(const FrameId& id) {
 
 FrameId FromRef(const v1::FrameRef& ref) { return FrameId{common::HexEncode(ref.sender()), ref.counter()}; }
 
+// Publishes without a reply subject: the room stream acknowledges nothing (StoreConfirmer).
 absl::Status Publish(natsConnection* nc, const std::string& subject, const std::string& data,
-                     const std::string& msg_id, bool wait_for_store, absl::Duration timeout) {
+                     const std::string& msg_id) {
   natsMsg* raw = nullptr;
   natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, data.data(),
                                 static_cast<int>(data.size()));
   if (s != NATS_OK) return nats::FromNatsStatus(s, "frame");
   nats::NatsMsgPtr msg(raw);
   if (!msg_id.empty()) natsMsgHeader_Set(raw, "Nats-Msg-Id", msg_id.c_str());
-  if (!wait_for_store) return nats::FromNatsStatus(natsConnection_PublishMsg(nc, raw), "publish");
-  natsMsg* reply = nullptr;
-  s = natsConnection_RequestMsg(&reply, nc, raw, absl::ToInt64Milliseconds(timeout));
-  if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) {
-    return absl::UnavailableError("the frame was not confirmed as stored (room history down?)");
-  }
-  if (s != NATS_OK) return nats::FromNatsStatus(s, "publish");
-  nats::NatsMsgPtr ack(reply);
-  nlohmann::json r = nlohmann::json::parse(
-      natsMsg_GetData(reply), natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr, false);
-  if (!r.is_object() || r.contains("error") || !r.contains("seq")) {
-    return absl::UnavailableError("room history refused the frame");
-  }
-  return absl::OkStatus();
+  s = natsConnection_PublishMsg(nc, raw);
+  // A flush surfaces a refused publish (the server's permissions error) before we wait.
+  if (s == NATS_OK) s = natsConnection_FlushTimeout(nc, 2000);
+  return nats::FromNatsStatus(s, "publish");
 }
 
 class SubscriptionImpl : public Subscription {
@@ -239,17 +228,32 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
   if (data.size() > (1u << 20)) return absl::InvalidArgumentError("frame larger than 1 MiB");
   bool history = room->policy().history();
   std::string subject = nats::FrameSubject(room_id, history);
-  std::string msg_id = history ? absl::StrCat(id.sender, "-", id.counter) : "";
+  // Scoped to the room: JetStream deduplicates across the whole stream, and a member must not be
+  // able to make another room's frame be dropped as a "duplicate" of one it stored first.
+  std::string msg_id = history ? absl::StrCat(room_id, "-", id.sender, "-", id.counter) : "";
   // A stored frame is retried until the deadline: right after a membership change this
   // identity's connection is kicked and re-authorized (until then nats-server refuses the
   // publish), and JetStream drops the duplicate of a retry that did get through (Nats-Msg-Id).
+  // It counts as stored when it comes back on our own history feed of the room.
   const bool confirm = history && options.wait_for_store;
   const absl::Time deadline = absl::Now() + options_.rpc_timeout;
+  struct Forget {
+    StoreConfirmer* confirmer;
+    const std::string& msg_id;
+    ~Forget() {
+      if (confirmer != nullptr) confirmer->Forget(msg_id);
+    }
+  } forget{confirm ? confirmer_.get() : nullptr, msg_id};
   while (true) {
     absl::Duration attempt = std::min(absl::Seconds(2), deadline - absl::Now());
-    absl::Status s = nats_->WithConnection([&](natsConnection* nc) {
-      return Publish(nc, subject, data, msg_id, confirm, attempt);
-    });
+    absl::Status s = confirm ? confirmer_->Expect(room_id, msg_id) : absl::OkStatus();
+    if (s.ok()) {
+      s = nats_->WithConnection(
+          [&](natsConnection* nc) { return Publish(nc, subject, data, msg_id); });
+    }
+    if (s.ok() && confirm && !confirmer_->Wait(msg_id, attempt)) {
+      s = absl::UnavailableError("the frame was not confirmed as stored (room history down?)");
+    }
     if (s.ok()) return id;
     // PERMISSION_DENIED here comes from nats-server, for a connection still holding the grants
     // from before the change; the control plane just said this identity is a member.

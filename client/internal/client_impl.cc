@@ -41,10 +41,14 @@ absl::StatusOr<std::unique_ptr<Client>> ClientImpl::Connect(common::Identity ide
   absl::StatusOr<std::unique_ptr<NatsLink>> nats = NatsLink::Connect(*c->identity_, link);
   if (!nats.ok()) return nats.status();
   c->nats_ = *std::move(nats);
+  c->confirmer_ = std::make_unique<StoreConfirmer>(*c->nats_);
   return std::unique_ptr<Client>(std::move(c));
 }
 
-ClientImpl::~ClientImpl() { nats_.reset(); }
+ClientImpl::~ClientImpl() {
+  confirmer_.reset();
+  nats_.reset();
+}
 
 absl::Status ClientImpl::NeedNats() const {
   if (nats_ != nullptr) return absl::OkStatus();

@@ -16,6 +16,7 @@
 #include "client/internal/control_link.h"
 #include "client/internal/frame_codec.h"
 #include "client/internal/nats_link.h"
+#include "client/internal/store_confirmer.h"
 #include "client/internal/room_cache.h"
 
 namespace unibus::client::internal {
@@ -88,6 +89,7 @@ class ClientImpl : public Client {
   std::unique_ptr<ControlLink> control_;
   std::unique_ptr<RoomCache> rooms_;
   std::unique_ptr<NatsLink> nats_;
+  std::unique_ptr<StoreConfirmer> confirmer_;  // uses nats_; null without NATS
   // Rooms where Rekey was refused (not owner/admin): Send does not try again.
   absl::Mutex rekey_mu_;
   std::set<std::string> cannot_rekey_ ABSL_GUARDED_BY(rekey_mu_);

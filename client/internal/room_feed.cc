@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -17,7 +18,6 @@ namespace {
 namespace nats = common::nats;
 using nlohmann::json;
 
-constexpr absl::Duration kInactiveThreshold = absl::Seconds(30);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 
 std::string RandomName() {
@@ -108,7 +108,7 @@ absl::Status RoomFeed::Subscribe(natsConnection* nc) {
   std::string name;
   if (options_.history) {
     name = RandomName();
-    subject = absl::StrCat(nats::InboxPrefix(link_.identity_hex()), ".feed.", name);
+    subject = nats::FeedDeliverSubject(link_.identity_hex(), name);
   } else {
     subject = nats::FrameSubject(options_.room_id, false);
   }
@@ -123,7 +123,12 @@ absl::Status RoomFeed::Subscribe(natsConnection* nc) {
     old = std::move(sub_);
     sub_.reset(raw);
     ++live_subs_;
-    consumer_ = name;
+    nonce_ = name;
+    // unibus-authd names the consumer after its owner, room and our nonce (docs/frames.md §10);
+    // it may deliver before its answer arrives.
+    consumer_ = options_.history
+                    ? absl::StrCat(link_.identity_hex(), "_", options_.room_id, "_", name)
+                    : "";
     next_cseq_ = 1;
     last_activity_ = absl::Now();
   }
@@ -136,59 +141,44 @@ absl::Status RoomFeed::Subscribe(natsConnection* nc) {
 }
 
 absl::Status RoomFeed::CreateConsumer(natsConnection* nc) {
-  std::string subject = nats::RoomSubject(options_.room_id);
-  json config = {
-      {"deliver_subject", ""},
-      {"filter_subject", subject},
-      {"ack_policy", "none"},
-      {"replay_policy", "instant"},
-      {"flow_control", true},
-      {"idle_heartbeat", absl::ToInt64Nanoseconds(options_.heartbeat)},
-      {"mem_storage", true},
-      {"num_replicas", 1},
-      {"inactive_threshold", absl::ToInt64Nanoseconds(kInactiveThreshold)},
-  };
-  bool resumed = false;
+  json request = {{"room_id", options_.room_id},
+                  {"heartbeat_ms", absl::ToInt64Milliseconds(options_.heartbeat)}};
   {
     absl::MutexLock lock(&mu_);
-    config["name"] = consumer_;
-    config["deliver_subject"] = std::string(natsSubscription_GetSubject(sub_.get()));
-    resumed = last_seq_ > 0;
-    if (resumed) {
-      config["deliver_policy"] = "by_start_sequence";
-      config["opt_start_seq"] = last_seq_ + 1;
+    request["nonce"] = nonce_;
+    if (last_seq_ > 0) {
+      request["after_seq"] = last_seq_;
+    } else if (options_.from_start) {
+      request["all"] = true;
     } else {
-      if (options_.from_start) {
-        config["deliver_policy"] = "all";
-      } else {
-        config["deliver_policy"] = "by_start_time";
-        config["opt_start_time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", options_.new_since,
-                                                    absl::UTCTimeZone());
-      }
+      request["since_ns"] = absl::ToUnixNanos(options_.new_since);
     }
   }
-  std::string body = json{{"stream_name", std::string(nats::kRoomStream)}, {"config", config}}.dump();
-  std::string api = absl::StrCat("$JS.API.CONSUMER.CREATE.", nats::kRoomStream, ".",
-                                 config["name"].get<std::string>(), ".", subject);
+  std::string body = request.dump();
+  std::string subject = nats::FeedRequestSubject(link_.identity_hex());
   natsMsg* raw = nullptr;
-  natsStatus ns = natsConnection_Request(&raw, nc, api.c_str(), body.data(),
+  natsStatus ns = natsConnection_Request(&raw, nc, subject.c_str(), body.data(),
                                          static_cast<int>(body.size()),
                                          absl::ToInt64Milliseconds(options_.request_timeout));
   if (ns == NATS_TIMEOUT || ns == NATS_NO_RESPONDERS) {
-    return absl::UnavailableError("room history is not reachable (not a member any more?)");
+    return absl::UnavailableError("room history is not reachable (unibus-authd down?)");
   }
-  if (ns != NATS_OK) return nats::FromNatsStatus(ns, "create history consumer");
+  if (ns != NATS_OK) return nats::FromNatsStatus(ns, "ask for the room's history");
   nats::NatsMsgPtr reply(raw);
   json r = json::parse(natsMsg_GetData(raw), natsMsg_GetData(raw) + natsMsg_GetDataLength(raw),
                        nullptr, false);
-  if (!r.is_object()) return absl::UnavailableError("unreadable JetStream reply");
-  if (r.contains("error")) {
-    int code = r["error"].value("code", 0);
-    std::string text = r["error"].value("description", "refused");
-    if (code == 403) return absl::PermissionDeniedError(text);
+  if (!r.is_object()) return absl::UnavailableError("unreadable history feed answer");
+  if (r.contains("error") || !r.contains("consumer") || !r["consumer"].is_string()) {
+    int code = r.contains("error") ? r["error"].value("code", 0) : 0;
+    std::string text = r.contains("error") ? r["error"].value("description", "refused") : "refused";
+    if (code == 403) return absl::PermissionDeniedError(absl::StrCat("room history: ", text));
+    if (code == 400) return absl::InvalidArgumentError(absl::StrCat("room history: ", text));
     return absl::UnavailableError(absl::StrCat("room history: ", text));
   }
   absl::MutexLock lock(&mu_);
+  if (r["consumer"].get<std::string>() != consumer_) {
+    return absl::UnavailableError("room history: unexpected consumer name");
+  }
   ++consumers_created_;
   return absl::OkStatus();
 }
@@ -196,17 +186,27 @@ absl::Status RoomFeed::CreateConsumer(natsConnection* nc) {
 void RoomFeed::OnMsg(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) noexcept {
   nats::NatsMsgPtr owned(msg);
   auto* self = static_cast<RoomFeed*>(closure);
-  if (Header(msg, "Status") == "100") return self->OnStatusMessage(nc, msg);
+  // Status messages count only on a history feed: it is in this identity's own inbox, where only
+  // JetStream (for consumers unibus-authd made for us) delivers. On a live room subject any
+  // member could publish one, to make every receiver publish where it names.
+  if (self->options_.history && Header(msg, "Status") == "100" &&
+      natsMsg_GetDataLength(msg) == 0) {
+    return self->OnStatusMessage(nc, msg);
+  }
   self->OnMessage(msg);
 }
 
 void RoomFeed::OnStatusMessage(natsConnection* nc, natsMsg* msg) {
-  // Flow control asks for an empty reply; a heartbeat may carry a stalled-consumer subject.
-  if (const char* reply = natsMsg_GetReply(msg); reply != nullptr && reply[0] != '\0') {
+  // Flow control asks for an empty reply; a heartbeat may carry a stalled-consumer subject. Both
+  // are JetStream flow-control subjects; nothing else is ever answered.
+  auto flow_control = [](absl::string_view subject) {
+    return absl::StartsWith(subject, absl::StrCat("$JS.FC.", nats::kRoomStream, "."));
+  };
+  if (const char* reply = natsMsg_GetReply(msg); reply != nullptr && flow_control(reply)) {
     natsConnection_Publish(nc, reply, nullptr, 0);
   }
   std::string stalled = Header(msg, "Nats-Consumer-Stalled");
-  if (!stalled.empty()) natsConnection_Publish(nc, stalled.c_str(), nullptr, 0);
+  if (flow_control(stalled)) natsConnection_Publish(nc, stalled.c_str(), nullptr, 0);
   std::string last = Header(msg, "Nats-Last-Consumer");
   absl::MutexLock lock(&mu_);
   last_activity_ = absl::Now();
@@ -221,6 +221,8 @@ void RoomFeed::OnMessage(natsMsg* msg) {
   RawFrame frame;
   frame.data = absl::string_view(natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
   frame.at = absl::Now();
+  std::string msg_id = Header(msg, "Nats-Msg-Id");
+  frame.msg_id = msg_id;
   absl::MutexLock deliver(&deliver_mu_);
   if (options_.history) {
     AckInfo ack;

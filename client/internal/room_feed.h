@@ -1,9 +1,10 @@
 // Delivers the raw frames of one room, in order, across reconnects, kicks and rebuilt
 // connections.
 //
-// Rooms with history: a JetStream push consumer on stream UB_ROOMS filtered to the room subject
-// (the only consumer form peers are granted: $JS.API.CONSUMER.CREATE.UB_ROOMS.<name>.<subject>),
-// ack none, flow control and idle heartbeats, delivered to the identity's private inbox. The
+// Rooms with history: a JetStream push consumer on stream UB_ROOMS filtered to the room subject,
+// which unibus-authd creates on this identity's behalf when asked on its feed request subject
+// (peers hold no JetStream API: docs/frames.md §10), ack none, flow control and idle heartbeats,
+// delivered to a subject in the identity's private inbox. The
 // feed tracks the stream and consumer sequences itself: after a reconnect, a gap in consumer
 // sequences or missing heartbeats it creates a new consumer starting right after the last stream
 // sequence it delivered, so no stored frame is lost and none is delivered twice (old consumers
@@ -35,6 +36,7 @@ struct RawFrame {
   absl::string_view data;
   uint64_t stream_seq = 0;  // 0 for rooms without history
   absl::Time at;            // JetStream store time, or local receive time for live frames
+  absl::string_view msg_id;  // the Nats-Msg-Id it was stored with (history rooms), or empty
 };
 
 struct RoomFeedOptions {
@@ -86,10 +88,10 @@ class RoomFeed : public NatsLink::Listener {
   const RoomFeedOptions options_;
   const Handler on_frame_;
   const ErrorHandler on_error_;
-  std::string deliver_subject_;
 
   mutable absl::Mutex mu_;
   common::nats::NatsSubscriptionPtr sub_ ABSL_GUARDED_BY(mu_);
+  std::string nonce_ ABSL_GUARDED_BY(mu_);     // names the current deliver subject
   std::string consumer_ ABSL_GUARDED_BY(mu_);  // name of the consumer we accept frames from
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_cseq_ ABSL_GUARDED_BY(mu_) = 1;

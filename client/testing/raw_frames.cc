@@ -18,7 +18,8 @@ using nlohmann::json;
 
 std::string RandomName() {
   std::random_device rd;
-  return absl::StrCat(absl::Hex(rd(), absl::kZeroPad8), absl::Hex(rd(), absl::kZeroPad8));
+  return absl::StrCat(absl::Hex(rd(), absl::kZeroPad8), absl::Hex(rd(), absl::kZeroPad8),
+                      absl::Hex(rd(), absl::kZeroPad8));  // a 24-hex feed nonce
 }
 
 std::string Header(natsMsg* msg, const char* key) {
@@ -36,39 +37,25 @@ bool PendingOf(const char* reply, uint64_t* pending) {
   return index < t.size() && absl::SimpleAtoi(t[index], pending);
 }
 
-// Creates a push consumer of every stored frame of `room_id`, delivered to `deliver` (the
-// filtered consumer-create form members are granted). Returns its pending count at creation.
-absl::StatusOr<uint64_t> CreateHistoryConsumer(natsConnection* nc, const std::string& name,
-                                               const std::string& deliver,
+// Asks unibus-authd for a feed of every stored frame of `room_id` (the only way members read
+// history), delivered to FeedDeliverSubject(identity, nonce). Returns its pending count.
+absl::StatusOr<uint64_t> CreateHistoryConsumer(natsConnection* nc, const std::string& identity_hex,
+                                               const std::string& nonce,
                                                const std::string& room_id,
                                                absl::Duration timeout) {
-  std::string subject = nats::RoomSubject(room_id);
-  json config = {
-      {"name", name},
-      {"deliver_subject", deliver},
-      {"filter_subject", subject},
-      {"deliver_policy", "all"},
-      {"ack_policy", "none"},
-      {"replay_policy", "instant"},
-      {"mem_storage", true},
-      {"num_replicas", 1},
-      {"inactive_threshold", absl::ToInt64Nanoseconds(absl::Seconds(5))},
-  };
-  std::string body =
-      json{{"stream_name", std::string(nats::kRoomStream)}, {"config", config}}.dump();
-  std::string api =
-      absl::StrCat("$JS.API.CONSUMER.CREATE.", nats::kRoomStream, ".", name, ".", subject);
+  std::string body = json{{"room_id", room_id}, {"nonce", nonce}, {"all", true}}.dump();
+  std::string subject = nats::FeedRequestSubject(identity_hex);
   natsMsg* raw = nullptr;
-  natsStatus ns = natsConnection_Request(&raw, nc, api.c_str(), body.data(),
+  natsStatus ns = natsConnection_Request(&raw, nc, subject.c_str(), body.data(),
                                          static_cast<int>(body.size()),
                                          absl::ToInt64Milliseconds(timeout));
-  if (ns != NATS_OK) return nats::FromNatsStatus(ns, "create consumer");
+  if (ns != NATS_OK) return nats::FromNatsStatus(ns, "ask for a history feed");
   nats::NatsMsgPtr reply(raw);
   json r = json::parse(natsMsg_GetData(raw), natsMsg_GetData(raw) + natsMsg_GetDataLength(raw),
                        nullptr, false);
   if (!r.is_object() || r.contains("error")) {
     return absl::PermissionDeniedError(
-        absl::StrCat("consumer refused: ",
+        absl::StrCat("history feed refused: ",
                      absl::string_view(natsMsg_GetData(raw), natsMsg_GetDataLength(raw))));
   }
   return r.value("num_pending", uint64_t{0});
@@ -117,24 +104,12 @@ std::vector<std::string> RawCapture::frames() {
   return frames_;
 }
 
-absl::StatusOr<uint64_t> PublishStored(natsConnection* nc, const std::string& subject,
-                                       const std::string& data, absl::Duration timeout) {
-  natsMsg* raw = nullptr;
-  natsStatus s = natsConnection_Request(&raw, nc, subject.c_str(), data.data(),
-                                        static_cast<int>(data.size()),
-                                        absl::ToInt64Milliseconds(timeout));
-  if (s != NATS_OK) {
-    return absl::UnavailableError(absl::StrCat("no publish ack: ", natsStatus_GetText(s)));
-  }
-  nats::NatsMsgPtr reply(raw);
-  json r = json::parse(natsMsg_GetData(raw), natsMsg_GetData(raw) + natsMsg_GetDataLength(raw),
-                       nullptr, false);
-  if (!r.is_object() || r.contains("error") || !r.contains("seq")) {
-    return absl::UnavailableError(
-        absl::StrCat("stream refused the frame: ",
-                     absl::string_view(natsMsg_GetData(raw), natsMsg_GetDataLength(raw))));
-  }
-  return r["seq"].get<uint64_t>();
+absl::Status PublishStored(natsConnection* nc, const std::string& subject,
+                           const std::string& data, absl::Duration timeout) {
+  natsStatus s = natsConnection_Publish(nc, subject.c_str(), data.data(),
+                                        static_cast<int>(data.size()));
+  if (s == NATS_OK) s = natsConnection_FlushTimeout(nc, absl::ToInt64Milliseconds(timeout));
+  return nats::FromNatsStatus(s, "publish");
 }
 
 absl::StatusOr<std::vector<std::string>> ReadRoomHistory(natsConnection* nc,
@@ -142,14 +117,14 @@ absl::StatusOr<std::vector<std::string>> ReadRoomHistory(natsConnection* nc,
                                                          const std::string& room_id,
                                                          absl::Duration timeout) {
   std::string name = RandomName();
-  std::string deliver = absl::StrCat(nats::InboxPrefix(identity_hex), ".history.", name);
+  std::string deliver = nats::FeedDeliverSubject(identity_hex, name);
   natsSubscription* raw_sub = nullptr;
   natsStatus ns = natsConnection_SubscribeSync(&raw_sub, nc, deliver.c_str());
   if (ns != NATS_OK) return nats::FromNatsStatus(ns, "subscribe");
   nats::NatsSubscriptionPtr sub(raw_sub);
   natsSubscription_SetPendingLimits(raw_sub, -1, -1);
   absl::StatusOr<uint64_t> pending_at_start =
-      CreateHistoryConsumer(nc, name, deliver, room_id, std::min(timeout, absl::Seconds(5)));
+      CreateHistoryConsumer(nc, identity_hex, name, room_id, std::min(timeout, absl::Seconds(5)));
   if (!pending_at_start.ok()) return pending_at_start.status();
   // Nothing pending at creation: either the room is empty, or everything was pushed already
   // (then it is in the subscription's queue and arrives before a timeout).

@@ -44,15 +44,15 @@ class RawCapture {
   common::nats::NatsSubscriptionPtr sub_;
 };
 
-// Publishes `data` on `subject` as a request and waits for JetStream's publish ack: the stream
-// sequence it was stored at. UNAVAILABLE if no ack came or the stream refused it.
-absl::StatusOr<uint64_t> PublishStored(natsConnection* nc, const std::string& subject,
-                                       const std::string& data,
-                                       absl::Duration timeout = absl::Seconds(5));
+// Publishes `data` on a stored room subject and flushes (the room stream acknowledges nothing).
+// The server has queued it for the stream before the flush returns, so a frame another
+// connection publishes afterwards is stored after it.
+absl::Status PublishStored(natsConnection* nc, const std::string& subject,
+                           const std::string& data, absl::Duration timeout = absl::Seconds(5));
 
 // Every frame the history stream holds for `room_id`, raw, in stream order, read through a
-// JetStream push consumer of this connection (the filtered consumer form members are granted;
-// delivered into the identity's private inbox `identity_hex`).
+// history feed unibus-authd creates for this connection's identity `identity_hex` (delivered
+// into its private inbox).
 absl::StatusOr<std::vector<std::string>> ReadRoomHistory(
     natsConnection* nc, const std::string& identity_hex, const std::string& room_id,
     absl::Duration timeout = absl::Seconds(10));

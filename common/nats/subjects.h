@@ -27,6 +27,15 @@ inline constexpr absl::string_view kRoomStreamSubjects = "ub.room.*";
 
 // The inbox prefix of unibus-authd's stream-provisioning user (peer inboxes are per identity).
 inline constexpr absl::string_view kStreamUserInbox = "_UB_PROVISION";
+// The inbox prefix of unibus-authd's system-account user (connection queries and kicks).
+inline constexpr absl::string_view kKickUserInbox = "_UB_KICK";
+// The inbox prefix of unibus-authd's feeds user (creates and deletes history consumers).
+inline constexpr absl::string_view kFeedsUserInbox = "_UB_FEEDS";
+// Peers ask unibus-authd for a history feed on FeedRequestSubject(own sign_pub); authd answers
+// in queue group kFeedsQueue. Every identity may publish only on its own, so the subject names
+// the requester.
+inline constexpr absl::string_view kFeedRequestPrefix = "ub.feeds";
+inline constexpr absl::string_view kFeedsQueue = "unibus-authd-feeds";
 
 // A room's subject. Only members of rooms that keep history may publish on it (the stream stores
 // it); RoomSubject(id) + ".>" is the room's own space for anything that is not persisted.
@@ -44,6 +53,16 @@ inline std::string FrameSubject(absl::string_view room_id, bool history) {
 // natsOptions_SetCustomInboxPrefix.
 inline std::string InboxPrefix(absl::string_view sign_pub_hex) {
   return absl::StrCat("_INBOX_", sign_pub_hex);
+}
+
+// Where a peer asks for a history feed (see kFeedRequestPrefix).
+inline std::string FeedRequestSubject(absl::string_view sign_pub_hex) {
+  return absl::StrCat(kFeedRequestPrefix, ".", sign_pub_hex);
+}
+
+// Where a history feed of `sign_pub_hex` named by `nonce` is delivered: inside its own inbox.
+inline std::string FeedDeliverSubject(absl::string_view sign_pub_hex, absl::string_view nonce) {
+  return absl::StrCat(InboxPrefix(sign_pub_hex), ".feed.", nonce);
 }
 
 }  // namespace unibus::common::nats

@@ -13,6 +13,10 @@
 namespace unibus::control::blob {
 namespace {
 
+using common::nats::JetStreamErrCode;
+using common::nats::JetStreamError;
+using common::nats::StoredMsg;
+
 namespace layout = object_layout;
 using nlohmann::json;
 

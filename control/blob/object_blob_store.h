@@ -39,11 +39,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "control/blob/blob_store.h"
-#include "control/blob/jetstream_api.h"
+#include "common/nats/jetstream_api.h"
 #include "control/blob/object_layout.h"
 #include "common/time/clock.h"
 
 namespace unibus::control::blob {
+
+using common::nats::JetStreamApi;
 
 struct ObjectBlobStoreOptions {
   natsConnection* connection = nullptr;  // borrowed

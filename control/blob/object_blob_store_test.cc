@@ -21,13 +21,14 @@
 #include "common/testing/nats_server.h"
 #include "common/testing/test_bytes.h"
 #include "common/time/clock.h"
-#include "control/blob/jetstream_api.h"
+#include "common/nats/jetstream_api.h"
 #include "control/blob/object_layout.h"
 #include "gtest/gtest.h"
 
 namespace unibus::control::blob {
 namespace {
 
+using common::nats::JetStreamApi;
 using common::testing::JetStreamServer;
 using common::testing::TestBytes;
 

@@ -23,7 +23,7 @@
 #include "control/service/blob_service.h"
 #include "control/service/broker_service.h"
 #include "control/service/change_notifier.h"
-#include "control/service/rate_limiter.h"
+#include "common/limits/rate_limiter.h"
 #include "control/service/room_service.h"
 #include "control/service/user_service.h"
 #include "control/store/store.h"
@@ -97,7 +97,7 @@ class ControlServer {
   blob::UploadBudget upload_budget_;
   blob::TransferGuard upload_guard_;
   blob::TransferGuard download_guard_;
-  service::RateLimiter limiter_;
+  common::limits::RateLimiter limiter_;
   service::Authenticator auth_;
   service::ChangeNotifier notifier_;
   bool allow_cleartext_ = false;

@@ -20,7 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "control/service/rate_limiter.h"
+#include "common/limits/rate_limiter.h"
 #include "control/store/store.h"
 #include "unibus/v1/users.pb.h"
 
@@ -35,7 +35,8 @@ inline constexpr RoleSet kServiceOnly = {v1::ROLE_SERVICE};
 
 class Authenticator {
  public:
-  Authenticator(store::Store& store, RateLimiter& limiter) : store_(store), limiter_(limiter) {}
+  Authenticator(store::Store& store, common::limits::RateLimiter& limiter)
+      : store_(store), limiter_(limiter) {}
 
   absl::StatusOr<v1::User> Authorize(const grpc::ServerContext& context, RoleSet allowed);
 
@@ -44,7 +45,7 @@ class Authenticator {
   absl::StatusOr<std::string> CallerKey(const grpc::ServerContext& context);
 
   store::Store& store_;
-  RateLimiter& limiter_;
+  common::limits::RateLimiter& limiter_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::string> key_by_pem_ ABSL_GUARDED_BY(mu_);
 };

@@ -2,8 +2,8 @@
 //
 // Thread-safe. Memory is bounded: when more than `max_keys` identities are tracked, idle buckets
 // (full again) are dropped.
-#ifndef UNIBUS_CONTROL_SERVICE_RATE_LIMITER_H_
-#define UNIBUS_CONTROL_SERVICE_RATE_LIMITER_H_
+#ifndef UNIBUS_COMMON_LIMITS_RATE_LIMITER_H_
+#define UNIBUS_COMMON_LIMITS_RATE_LIMITER_H_
 
 #include <string>
 
@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "common/time/clock.h"
 
-namespace unibus::control::service {
+namespace unibus::common::limits {
 
 class RateLimiter {
  public:
@@ -39,6 +39,6 @@ class RateLimiter {
   absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace unibus::control::service
+}  // namespace unibus::common::limits
 
-#endif  // UNIBUS_CONTROL_SERVICE_RATE_LIMITER_H_
+#endif  // UNIBUS_COMMON_LIMITS_RATE_LIMITER_H_

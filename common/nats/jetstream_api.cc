@@ -1,21 +1,22 @@
-#include "control/blob/jetstream_api.h"
+#include "common/nats/jetstream_api.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/nats/nats_ptr.h"
 
-namespace unibus::control::blob {
+namespace unibus::common::nats {
 namespace {
 
 using nlohmann::json;
-namespace nats = common::nats;
+
 
 constexpr int kNoMessageFound = 10037;
 constexpr int kWrongLastSequence = 10071;
 constexpr int kInsufficientResources = 10023;
 constexpr int kStorageExceeded = 10047;
-constexpr int kStoreFailed = 10077;  // e.g. "maximum bytes exceeded" on a discard-new stream
+constexpr int kStoreFailed = 10077;
+constexpr int kConsumerNotFound = 10014;  // e.g. "maximum bytes exceeded" on a discard-new stream
 
 int64_t TimeoutMs(absl::Duration timeout) { return absl::ToInt64Milliseconds(timeout); }
 
@@ -75,7 +76,7 @@ absl::StatusOr<json> JetStreamApi::Call(const std::string& subject,
   natsStatus s = natsConnection_Request(&raw, connection_, subject.c_str(), body.data(),
                                         static_cast<int>(body.size()), TimeoutMs(timeout_));
   if (s != NATS_OK) return NoAnswer(s, subject);
-  nats::NatsMsgPtr reply(raw);
+  NatsMsgPtr reply(raw);
   return ParseReply(raw, subject);
 }
 
@@ -125,21 +126,21 @@ absl::StatusOr<uint64_t> JetStreamApi::Publish(
   natsMsg* raw = nullptr;
   natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, data.data(),
                                 static_cast<int>(data.size()));
-  if (s != NATS_OK) return nats::FromNatsStatus(s, "create a message");
-  nats::NatsMsgPtr msg(raw);
+  if (s != NATS_OK) return FromNatsStatus(s, "create a message");
+  NatsMsgPtr msg(raw);
   for (const auto& [key, value] : headers) {
     s = natsMsgHeader_Set(raw, key.c_str(), value.c_str());
-    if (s != NATS_OK) return nats::FromNatsStatus(s, "set a message header");
+    if (s != NATS_OK) return FromNatsStatus(s, "set a message header");
   }
   if (expected_last_subject_seq.has_value()) {
     std::string seq = absl::StrCat(*expected_last_subject_seq);
     s = natsMsgHeader_Set(raw, "Nats-Expected-Last-Subject-Sequence", seq.c_str());
-    if (s != NATS_OK) return nats::FromNatsStatus(s, "set a message header");
+    if (s != NATS_OK) return FromNatsStatus(s, "set a message header");
   }
   natsMsg* ack_raw = nullptr;
   s = natsConnection_RequestMsg(&ack_raw, connection_, raw, TimeoutMs(timeout_));
   if (s != NATS_OK) return NoAnswer(s, "publish to the object store");
-  nats::NatsMsgPtr ack(ack_raw);
+  NatsMsgPtr ack(ack_raw);
   absl::StatusOr<json> reply = ParseReply(ack_raw, "publish to the object store");
   if (!reply.ok()) return reply.status();
   if (reply->contains("error")) return JetStreamError((*reply)["error"], "publish");
@@ -174,6 +175,37 @@ absl::StatusOr<std::vector<std::string>> JetStreamApi::Subjects(const std::strin
   }
 }
 
+absl::StatusOr<std::vector<std::string>> JetStreamApi::ConsumerNames(
+    const std::string& stream, const std::string& subject) const {
+  std::vector<std::string> names;
+  for (;;) {
+    json request = {{"offset", names.size()}};
+    if (!subject.empty()) request["subject"] = subject;
+    absl::StatusOr<json> reply =
+        Call(absl::StrCat("$JS.API.CONSUMER.NAMES.", stream), request.dump());
+    if (!reply.ok()) return reply.status();
+    if (reply->contains("error")) return JetStreamError((*reply)["error"], "consumer names");
+    const json& page = (*reply)["consumers"];
+    if (!page.is_array()) return names;
+    for (const json& name : page) {
+      if (name.is_string()) names.push_back(name.get<std::string>());
+    }
+    if (page.empty() || names.size() >= UnsignedField(*reply, "total")) return names;
+  }
+}
+
+absl::Status JetStreamApi::DeleteConsumer(const std::string& stream,
+                                          const std::string& name) const {
+  absl::StatusOr<json> reply =
+      Call(absl::StrCat("$JS.API.CONSUMER.DELETE.", stream, ".", name), "");
+  if (!reply.ok()) return reply.status();
+  if (!reply->contains("error")) return absl::OkStatus();
+  if (JetStreamErrCode((*reply)["error"]) == kConsumerNotFound) {
+    return absl::NotFoundError(absl::StrCat("no consumer ", name));
+  }
+  return JetStreamError((*reply)["error"], "delete consumer");
+}
+
 absl::StatusOr<uint64_t> JetStreamApi::MessageCount(const std::string& stream) const {
   absl::StatusOr<json> reply = Call(absl::StrCat("$JS.API.STREAM.INFO.", stream), "");
   if (!reply.ok()) return reply.status();
@@ -181,4 +213,4 @@ absl::StatusOr<uint64_t> JetStreamApi::MessageCount(const std::string& stream) c
   return UnsignedField(ObjectField(*reply, "state"), "messages");
 }
 
-}  // namespace unibus::control::blob
+}  // namespace unibus::common::nats

@@ -1,8 +1,8 @@
-#include "control/service/rate_limiter.h"
+#include "common/limits/rate_limiter.h"
 
 #include <algorithm>
 
-namespace unibus::control::service {
+namespace unibus::common::limits {
 
 RateLimiter::RateLimiter(double rate, double burst, const common::Clock& clock, size_t max_keys)
     : rate_(rate), burst_(burst), clock_(clock), max_keys_(max_keys) {}
@@ -35,4 +35,4 @@ void RateLimiter::DropIdleLocked(absl::Time now) {
   }
 }
 
-}  // namespace unibus::control::service
+}  // namespace unibus::common::limits

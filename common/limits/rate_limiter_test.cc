@@ -1,8 +1,8 @@
-#include "control/service/rate_limiter.h"
+#include "common/limits/rate_limiter.h"
 
 #include "gtest/gtest.h"
 
-namespace unibus::control::service {
+namespace unibus::common::limits {
 namespace {
 
 TEST(RateLimiterTest, AllowsTheBurstThenRefusesUntilTimePasses) {
@@ -35,4 +35,4 @@ TEST(RateLimiterTest, FullTableDropsOnlyIdleBuckets) {
 }
 
 }  // namespace
-}  // namespace unibus::control::service
+}  // namespace unibus::common::limits

@@ -1,6 +1,7 @@
-// The few JetStream API calls the object store needs, made as plain NATS requests on
-// $JS.API.* (nats.c 3.4's jsCtx has no "next message for a subject from a sequence" get, and its
-// direct get may be answered by a lagging replica; STREAM.MSG.GET is answered by the leader).
+// The JetStream API calls unibus makes, as plain NATS requests on $JS.API.* (nats.c 3.4's jsCtx
+// has no "next message for a subject from a sequence" get, and its direct get may be answered by
+// a lagging replica; STREAM.MSG.GET is answered by the leader): the object store's reads and
+// writes, and unibus-authd's management of history consumers.
 //
 // Error codes: UNAVAILABLE when NATS or JetStream does not answer or answers with a server-side
 // failure (never NOT_FOUND for that: reads fail closed); RESOURCE_EXHAUSTED when the stream or
@@ -8,8 +9,8 @@
 // check; FAILED_PRECONDITION for a refused configuration.
 //
 // Thread-safe (natsConnection is); the connection is borrowed and must outlive the object.
-#ifndef UNIBUS_CONTROL_BLOB_JETSTREAM_API_H_
-#define UNIBUS_CONTROL_BLOB_JETSTREAM_API_H_
+#ifndef UNIBUS_COMMON_NATS_JETSTREAM_API_H_
+#define UNIBUS_COMMON_NATS_JETSTREAM_API_H_
 
 #include <nats/nats.h>
 
@@ -25,7 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace unibus::control::blob {
+namespace unibus::common::nats {
 
 // A message read back from a stream.
 struct StoredMsg {
@@ -66,6 +67,13 @@ class JetStreamApi {
   absl::StatusOr<std::vector<std::string>> Subjects(const std::string& stream,
                                                     const std::string& filter) const;
 
+  // CONSUMER.NAMES, every page: the names of the stream's consumers (filtered to those whose
+  // filter subject is `subject`, when given).
+  absl::StatusOr<std::vector<std::string>> ConsumerNames(const std::string& stream,
+                                                         const std::string& subject = "") const;
+  // CONSUMER.DELETE; NOT_FOUND when there is no such consumer.
+  absl::Status DeleteConsumer(const std::string& stream, const std::string& name) const;
+
   // STREAM.INFO: the number of messages in the stream.
   absl::StatusOr<uint64_t> MessageCount(const std::string& stream) const;
 
@@ -83,6 +91,6 @@ int JetStreamErrCode(const nlohmann::json& error);
 // The status for a JetStream API error object ({"code", "err_code", "description"}).
 absl::Status JetStreamError(const nlohmann::json& error, absl::string_view what);
 
-}  // namespace unibus::control::blob
+}  // namespace unibus::common::nats
 
-#endif  // UNIBUS_CONTROL_BLOB_JETSTREAM_API_H_
+#endif  // UNIBUS_COMMON_NATS_JETSTREAM_API_H_

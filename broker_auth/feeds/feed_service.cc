@@ -1,0 +1,90 @@
+#include "broker_auth/feeds/feed_service.h"
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/hex.h"
+#include "common/nats/jetstream_api.h"
+#include "common/nats/subjects.h"
+
+namespace unibus::broker_auth::feeds {
+namespace {
+
+namespace nats = common::nats;
+
+// The requester named by the subject "ub.feeds.<sign_pub>", or "" for any other subject.
+std::string Requester(absl::string_view subject) {
+  std::string prefix = absl::StrCat(nats::kFeedRequestPrefix, ".");
+  if (!absl::StartsWith(subject, prefix)) return "";
+  absl::string_view key = subject.substr(prefix.size());
+  return common::IsLowerHexOfSize(key, 32) ? std::string(key) : "";
+}
+
+}  // namespace
+
+FeedService::FeedService(const grants::GrantsCache& cache, const common::Clock& clock,
+                         FeedServiceOptions options)
+    : cache_(cache),
+      options_(options),
+      limiter_(options.requests_per_second, options.burst, clock) {}
+
+bool FeedService::MayRead(const grants::GrantsCache& cache, const std::string& sign_pub,
+                          const std::string& room_id) {
+  std::optional<v1::Grants> grants = cache.Find(sign_pub);
+  if (!grants.has_value() || !grants->active()) return false;
+  for (const v1::RoomGrant& room : grants->rooms()) {
+    if (room.room_id() == room_id) return room.history();
+  }
+  return false;
+}
+
+void FeedService::Handle(natsConnection* nc, natsMsg* msg) {
+  std::string sign_pub = Requester(natsMsg_GetSubject(msg));
+  const char* reply = natsMsg_GetReply(msg);
+  // Only the requester's own inbox ever hears from us: no reflection into rooms or other inboxes.
+  if (sign_pub.empty() || reply == nullptr ||
+      !absl::StartsWith(reply, absl::StrCat(nats::InboxPrefix(sign_pub), "."))) {
+    return;
+  }
+  std::string answer =
+      limiter_.Allow(sign_pub)
+          ? Open(nc, sign_pub,
+                 absl::string_view(natsMsg_GetData(msg),
+                                   static_cast<size_t>(natsMsg_GetDataLength(msg))))
+          : FeedErrorJson(429, "too many feed requests; retry later");
+  natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
+}
+
+std::string FeedService::Open(natsConnection* nc, const std::string& sign_pub,
+                              absl::string_view body) {
+  absl::StatusOr<FeedRequest> request = ParseFeedRequest(body);
+  if (!request.ok()) return FeedErrorJson(400, request.status().message());
+  if (!MayRead(cache_, sign_pub, request->room_id)) {
+    return FeedErrorJson(403, "not a member of a room with history of that id");
+  }
+  nats::JetStreamApi api(nc, options_.api_timeout);
+  absl::StatusOr<nlohmann::json> created =
+      api.Call(ConsumerCreateSubject(sign_pub, *request),
+               ConsumerCreateBody(sign_pub, *request, options_.inactive));
+  if (!created.ok() || created->contains("error")) {
+    absl::Status s = created.ok() ? nats::JetStreamError((*created)["error"], "create consumer")
+                                  : created.status();
+    std::cerr << "unibus-authd: history feed for " << sign_pub << ": " << s.message() << "\n";
+    return FeedErrorJson(503, "room history is unavailable; retry later");
+  }
+  std::string name = ConsumerName(sign_pub, *request);
+  // The membership may have ended while the consumer was being created (see the header).
+  if (!MayRead(cache_, sign_pub, request->room_id)) {
+    api.DeleteConsumer(std::string(nats::kRoomStream), name).IgnoreError();
+    return FeedErrorJson(403, "not a member of a room with history of that id");
+  }
+  uint64_t pending = created->contains("num_pending") && (*created)["num_pending"].is_number_unsigned()
+                         ? (*created)["num_pending"].get<uint64_t>()
+                         : 0;
+  return FeedAnswerJson(name, nats::FeedDeliverSubject(sign_pub, request->nonce), pending);
+}
+
+}  // namespace unibus::broker_auth::feeds

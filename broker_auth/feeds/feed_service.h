@@ -1,0 +1,63 @@
+// Answers peers' history-feed requests (feed_request.h): checks that the requester (named by the
+// request subject, which only it may publish on) is a member of the room with history in the
+// GrantsCache, and creates the JetStream consumer on its behalf, delivering into its own inbox.
+//
+// The answer goes to the request's reply subject only when that lies in the requester's own
+// inbox; any other reply subject gets no answer and no consumer (a member must not make unibus-authd
+// publish into another identity's inbox or a room). Requests are rate limited per identity.
+// While the cache is not live (its feed is reconnecting), requests are answered from the grants
+// it holds: the requester's open connection holds those grants anyway (existing connections
+// continue while new ones are refused), and the sweep after the reload deletes what they no
+// longer allow. A consumer created while a change removed the membership is deleted again: the membership is
+// re-read after the create, and the change's sweep (FeedSweeper) runs after the cache reflects it,
+// so one of the two sees the other.
+//
+// Thread-safe: Handle runs on RequestListener workers concurrently. Borrows the cache and the
+// connection (the feeds user's, whose permissions reach the consumer API of the room stream).
+#ifndef UNIBUS_BROKER_AUTH_FEEDS_FEED_SERVICE_H_
+#define UNIBUS_BROKER_AUTH_FEEDS_FEED_SERVICE_H_
+
+#include <nats/nats.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "broker_auth/feeds/feed_request.h"
+#include "broker_auth/grants/grants_cache.h"
+#include "common/limits/rate_limiter.h"
+#include "common/time/clock.h"
+
+namespace unibus::broker_auth::feeds {
+
+struct FeedServiceOptions {
+  absl::Duration inactive = absl::Seconds(30);     // a consumer without interest expires
+  absl::Duration api_timeout = absl::Seconds(2);   // JetStream API requests
+  double requests_per_second = 20;                 // per identity
+  double burst = 200;  // a peer opening feeds of its rooms at start
+};
+
+class FeedService {
+ public:
+  FeedService(const grants::GrantsCache& cache, const common::Clock& clock,
+              FeedServiceOptions options = {});
+
+  // The RequestListener handler for FeedRequestSubject("*").
+  void Handle(natsConnection* nc, natsMsg* msg);
+
+  // True when `sign_pub` may read `room_id`'s history now (active, member, history on).
+  static bool MayRead(const grants::GrantsCache& cache, const std::string& sign_pub,
+                      const std::string& room_id);
+
+ private:
+  // The answer body for one valid request of `sign_pub`.
+  std::string Open(natsConnection* nc, const std::string& sign_pub, absl::string_view body);
+
+  const grants::GrantsCache& cache_;
+  const FeedServiceOptions options_;
+  common::limits::RateLimiter limiter_;
+};
+
+}  // namespace unibus::broker_auth::feeds
+
+#endif  // UNIBUS_BROKER_AUTH_FEEDS_FEED_SERVICE_H_

@@ -1,0 +1,59 @@
+// Deletes history consumers whose owners may no longer read their room (feed_request.h names
+// every consumer unibus-authd creates after its owner and room): after each change that can
+// shrink an identity's grants (membership removed, user revoked; room deletion removes every
+// member), and every `period` for everything, which also catches changes missed while no authd
+// was following the feed, consumers of names authd never gives out, and identities holding more
+// than `max_per_identity` feeds.
+//
+// Thread-safe. Borrows the cache and the connection (the feeds user's).
+#ifndef UNIBUS_BROKER_AUTH_FEEDS_FEED_SWEEPER_H_
+#define UNIBUS_BROKER_AUTH_FEEDS_FEED_SWEEPER_H_
+
+#include <nats/nats.h>
+
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "broker_auth/grants/grants_cache.h"
+
+namespace unibus::broker_auth::feeds {
+
+struct FeedSweeperOptions {
+  absl::Duration period = absl::Seconds(10);
+  absl::Duration api_timeout = absl::Seconds(2);
+  size_t max_per_identity = 2048;
+};
+
+class FeedSweeper {
+ public:
+  FeedSweeper(natsConnection* nc, const grants::GrantsCache& cache,
+              FeedSweeperOptions options = {});
+  ~FeedSweeper();
+
+  // Starts the periodic sweep on a thread of its own.
+  void Start();
+
+  // After a change to `sign_pub`'s grants (the cache already reflects it): deletes its consumers
+  // on `room_id` (every room when empty) that it may no longer read. Returns how many.
+  absl::StatusOr<int> SweepIdentity(const std::string& sign_pub, const std::string& room_id);
+  // Everything (see the header). UNAVAILABLE while the cache is not live.
+  absl::StatusOr<int> SweepAll();
+
+ private:
+  void Loop();
+
+  natsConnection* const nc_;
+  const grants::GrantsCache& cache_;
+  const FeedSweeperOptions options_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace unibus::broker_auth::feeds
+
+#endif  // UNIBUS_BROKER_AUTH_FEEDS_FEED_SWEEPER_H_
