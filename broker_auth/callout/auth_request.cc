@@ -58,6 +58,13 @@ absl::StatusOr<AuthRequest> ParseAuthRequest(absl::string_view payload,
   if (!token.ok()) return token.status();
   absl::StatusOr<json> claims = VerifyJwt(*token, KeyType::kServer, now);
   if (!claims.ok()) return claims.status();
+  // The server stops waiting `timeout` after it sent the request and wrote exp = that instant in
+  // whole seconds, rounded down: exp itself is the earliest the wait can end. An answer after it
+  // may reach a server that gave up (on 2.10 a late answer can register a closed client).
+  if (claims->contains("exp") && (*claims)["exp"].is_number_integer() &&
+      now >= absl::FromUnixSeconds((*claims)["exp"].get<int64_t>()) - kAnswerMargin) {
+    return absl::DeadlineExceededError("request too old to be answered in time");
+  }
   const json& nats = ObjectAt(*claims, "nats");
   const json& server = ObjectAt(nats, "server_id");
   AuthRequest request;

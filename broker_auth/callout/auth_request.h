@@ -31,9 +31,13 @@ struct AuthRequest {
   std::string client_sig;   // connect_opts.sig, as sent
 };
 
+// A request is answered only up to this long before its `exp` (see ParseAuthRequest).
+inline constexpr absl::Duration kAnswerMargin = absl::Milliseconds(250);
+
 // Server-side checks. `our_xkey` may be null (no encryption configured). Codes:
 // INVALID_ARGUMENT (malformed, wrong audience/type/issuer), UNAUTHENTICATED (the server signature
-// does not verify, or the box does not open), DEADLINE_EXCEEDED (expired).
+// does not verify, or the box does not open), DEADLINE_EXCEEDED (expired, or less than
+// kAnswerMargin before its exp: the server may stop waiting at exp).
 absl::StatusOr<AuthRequest> ParseAuthRequest(absl::string_view payload,
                                              absl::string_view server_xkey_header,
                                              const CurveKey* our_xkey, absl::Time now);

@@ -203,9 +203,15 @@ TEST_F(AuthRequestTest, WrongTypeIsInvalidArgument) {
   EXPECT_EQ(Code(Token(claims)), absl::StatusCode::kInvalidArgument);
 }
 
+// Security regression (review L5): exp has whole-second granularity and the server may stop
+// waiting at exp itself, so a request is dropped from kAnswerMargin before exp on. Before the
+// fix it was answered up to a second after exp (kNow + 2 s and kNow + 2.9 s passed).
 TEST_F(AuthRequestTest, ExpiredRequestIsDeadlineExceeded) {
   std::string token = Token(Claims());  // exp = kNow + 2 s
-  EXPECT_TRUE(ParseAuthRequest(token, "", nullptr, kNow + absl::Seconds(2)).ok());
+  EXPECT_TRUE(ParseAuthRequest(token, "", nullptr, kNow + absl::Milliseconds(1700)).ok());
+  EXPECT_EQ(Code(token, "", nullptr, kNow + absl::Milliseconds(1750)),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Code(token, "", nullptr, kNow + absl::Seconds(2)), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(Code(token, "", nullptr, kNow + absl::Seconds(3)), absl::StatusCode::kDeadlineExceeded);
   std::string sealed = Sealed(Token(Claims(true)));
   EXPECT_EQ(Code(sealed, server_.xkey.PublicText(), &service_xkey_, kNow + absl::Minutes(1)),

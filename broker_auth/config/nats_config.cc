@@ -171,7 +171,9 @@ absl::Status ValidateParams(const NatsConfigParams& p) {
     if (absl::Status s = NeedKey("xkey", p.xkey, KeyType::kCurve); !s.ok()) return s;
   }
   if (p.jetstream_dir.empty()) return absl::InvalidArgumentError("a JetStream directory is needed");
-  if (p.timeout_seconds < 1) return absl::InvalidArgumentError("timeout must be at least 1 s");
+  // The callout request's exp is in whole seconds, rounded down, and authd answers only up to
+  // 250 ms before it: with 1 s the window to answer can be nearly nothing.
+  if (p.timeout_seconds < 2) return absl::InvalidArgumentError("timeout must be at least 2 s");
   if (p.jetstream_max_memory < 0 || p.jetstream_max_file < 0) {
     return absl::InvalidArgumentError("JetStream limits cannot be negative");
   }

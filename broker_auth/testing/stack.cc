@@ -19,9 +19,11 @@ using common::testing::RunToCompletion;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const std::string& dir,
+                                                    std::vector<std::string> authd_flags) {
   nats_Open(-1);
   std::unique_ptr<Stack> stack(new Stack(dir));
+  stack->authd_flags_ = std::move(authd_flags);
   mkdir((dir + "/control").c_str(), 0700);
   absl::StatusOr<std::unique_ptr<control::testing::UnibusdProcess>> control =
       control::testing::UnibusdProcess::Start(dir + "/control");
@@ -81,11 +83,13 @@ absl::Status Stack::StartAuthd(int index) {
   std::string ready = absl::StrCat(dir_, "/", name, ".ready");
   unlink(ready.c_str());
   common::testing::ChildProcess& authd = authd_[index];
-  authd.Start({control::testing::Runfile("broker_auth/unibus-authd"), "serve",
-               "--state_dir=" + authd_dir_, "--nats=" + nats_url_,
-               "--control=" + control_->target(), "--ca=" + control_->dir() + "/tls/ca.pem",
-               "--nats_config=" + nats_config_, "--ready_file=" + ready},
-              absl::StrCat(dir_, "/", name, ".log"));
+  std::vector<std::string> args = {
+      control::testing::Runfile("broker_auth/unibus-authd"), "serve",
+      "--state_dir=" + authd_dir_, "--nats=" + nats_url_, "--control=" + control_->target(),
+      "--ca=" + control_->dir() + "/tls/ca.pem", "--nats_config=" + nats_config_,
+      "--ready_file=" + ready};
+  args.insert(args.end(), authd_flags_.begin(), authd_flags_.end());
+  authd.Start(args, absl::StrCat(dir_, "/", name, ".log"));
   return authd.WaitUntil([&] { return ReadFileOrEmpty(ready) == "ready\n"; },
                          absl::Seconds(30));
 }

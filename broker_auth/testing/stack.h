@@ -42,7 +42,9 @@ struct PeerOptions {
 
 class Stack {
  public:
-  static absl::StatusOr<std::unique_ptr<Stack>> Start(const std::string& dir);
+  // `authd_flags` are added to every `unibus-authd serve` (e.g. history limits).
+  static absl::StatusOr<std::unique_ptr<Stack>> Start(const std::string& dir,
+                                                      std::vector<std::string> authd_flags = {});
   ~Stack();
 
   control::testing::UnibusdProcess& control() { return *control_; }
@@ -70,6 +72,7 @@ class Stack {
   absl::Status StartNats();
 
   std::string dir_;
+  std::vector<std::string> authd_flags_;
   std::string authd_dir_;
   std::string nats_config_;
   std::string nats_url_;

@@ -643,6 +643,20 @@ TEST_F(WireTamperingTest, FrameSignedByAnotherMemberThanItsSenderIsRejected) {
   }
 }
 
+// Attack: mallory (a member) publishes a correct frame in the name of eve, an identity that is
+// not a member of B and whose key she holds (an accomplice). Fails without the receivers' member
+// check: bob delivered eve's frame as if eve were in the room.
+TEST_F(WireTamperingTest, FrameFromANonMemberIsRejected) {
+  common::Identity eve = common::Identity::Generate();
+  absl::StatusOr<v1::Frame> frame =
+      internal::SealFrame(CraftedHeader(b_id(), 1, eve.sign_pub()), Body("eve was never here"),
+                          rules_b(), key_b_, &eve);
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  Publish(frame->SerializeAsString());
+  ExpectOneRejected(absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CountText(inbox_.messages(), "eve was never here"), 0);
+}
+
 // Fails if the epoch gate accepted the previous epoch past the grace window (a member removed at
 // a rekey could keep sending with the old key), or frames of an epoch nobody was given a key for.
 // The second subscriber, with the default 60 s grace, accepts the same late frame: the drop is

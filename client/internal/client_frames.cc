@@ -2,6 +2,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/internal/client_impl.h"
 #include "client/internal/epoch_gate.h"
+#include "client/internal/member_set.h"
+#include "common/time/clock.h"
 #include "client/internal/room_feed.h"
 #include "client/internal/room_state.h"
 #include "common/crypto/hex.h"
@@ -47,6 +49,13 @@ class SubscriptionImpl : public Subscription {
         options_(std::move(options)),
         persist_(persist),
         gate_(client.options().epoch_grace),
+        members_([&client, id = room_.room_id()]() -> absl::StatusOr<std::vector<std::string>> {
+          absl::StatusOr<std::vector<v1::Member>> all = client.rooms().Members(id);
+          if (!all.ok()) return all.status();
+          std::vector<std::string> keys;
+          for (const v1::Member& m : *all) keys.push_back(m.sign_pub());
+          return keys;
+        }, common::RealClock::Get()),
         state_(std::move(state)) {}
 
   ~SubscriptionImpl() override {
@@ -61,6 +70,7 @@ class SubscriptionImpl : public Subscription {
     feed.after_seq = state_.last_seq;
     feed.from_start = from_start;
     feed.new_since = absl::Now();
+    started_ = feed.new_since;
     if (!from_start && state_.last_seq == 0) {
       // Only new frames: the current epoch is the one to expect from now on.
       gate_.Advance(room_.epoch(), absl::Now());
@@ -127,6 +137,13 @@ class SubscriptionImpl : public Subscription {
                                absl::StrCat("frame dropped: ", opened.status().message())));
     }
     const v1::FrameHeader& h = opened->header;
+    // Only members speak in a room. Frames sent while we listen must come from a current
+    // member; older stored frames (history replayed) may be from members who left since.
+    if ((!room_.policy().history() || raw.at >= started_) &&
+        !members_.Contains(common::HexEncode(h.sender()))) {
+      return Drop(&SubscriptionStats::rejected,
+                  absl::PermissionDeniedError("frame dropped: its sender is not a member"));
+    }
     if (rules_.encrypted) {
       EpochGate::Verdict v = gate_.Check(h.epoch(), raw.at);
       if (v == EpochGate::Verdict::kAhead) {
@@ -170,7 +187,9 @@ class SubscriptionImpl : public Subscription {
   const RoomRules rules_;
   const SubscribeOptions options_;
   const bool persist_;
-  EpochGate gate_;  // delivery thread only
+  EpochGate gate_;       // delivery thread only
+  MemberSet members_;    // delivery thread only
+  absl::Time started_ = absl::InfinitePast();  // set before the feed starts
   mutable absl::Mutex mu_;
   RoomState state_ ABSL_GUARDED_BY(mu_);
   SubscriptionStats stats_ ABSL_GUARDED_BY(mu_);
