@@ -27,7 +27,7 @@ int Init(const std::string& state_dir) {
             << "system_nkey " << keys->system.nkey_public() << "\n"
             << "issuer " << callout::NkeyOf(keys->issuer, KeyType::kAccount) << "\n"
             << "xkey " << keys->xkey.PublicText() << "\n"
-            << "control_nkey " << keys->control->nkey_public() << "\n";
+            << "control_nkey " << keys->control_public << "\n";
   return 0;
 }
 
@@ -58,13 +58,13 @@ int NatsConfig(const std::string& state_dir, const NatsConfigFlags& flags) {
   params.feeds_user = keys->feeds.nkey_public();
   params.issuer_account = callout::NkeyOf(keys->issuer, KeyType::kAccount);
   params.xkey = keys->xkey.PublicText();
-  if (!keys->control.has_value()) {
+  if (keys->control_public.empty()) {
     std::cerr << "unibus-authd nats-config: " << state_dir
-              << "/control.id is missing (run `unibus-authd init` again: it adds only what is "
+              << "/control.pub is missing (run `unibus-authd init` again: it adds only what is "
                  "missing)\n";
     return 1;
   }
-  params.control_user = keys->control->nkey_public();
+  params.control_user = keys->control_public;
   if (absl::Status s = config::ValidateParams(params); !s.ok()) {
     std::cerr << "unibus-authd nats-config: " << s.message() << "\n";
     return 2;

@@ -57,6 +57,13 @@ absl::Status InitKeys(const std::string& dir) {
       return s;
     }
   }
+  std::string control_pub = dir + "/control.pub";
+  if (!common::FileExists(control_pub)) {
+    absl::StatusOr<common::Identity> control = common::Identity::Load(dir + "/control.id");
+    if (!control.ok()) return control.status();
+    std::ofstream(control_pub) << control->nkey_public() << "\n";
+    chmod(control_pub.c_str(), 0644);
+  }
   return absl::OkStatus();
 }
 
@@ -80,11 +87,18 @@ absl::StatusOr<AuthdKeys> LoadKeys(const std::string& dir) {
   if (!xkey_text.ok()) return xkey_text.status();
   absl::StatusOr<callout::CurveKey> xkey = callout::CurveKey::FromSeed(*xkey_text);
   if (!xkey.ok()) return absl::InvalidArgumentError(dir + "/xkey.nk is not an SX seed");
-  std::optional<common::Identity> control;
-  if (common::FileExists(dir + "/control.id")) {
+  std::string control;
+  if (common::FileExists(dir + "/control.pub")) {
+    absl::StatusOr<std::string> text = common::ReadFile(dir + "/control.pub");
+    if (!text.ok()) return text.status();
+    control = std::string(absl::StripAsciiWhitespace(*text));
+    if (!common::nkeys::DecodePublic(common::nkeys::KeyType::kUser, control).ok()) {
+      return absl::InvalidArgumentError(dir + "/control.pub is not a user nkey");
+    }
+  } else if (common::FileExists(dir + "/control.id")) {
     absl::StatusOr<common::Identity> loaded = common::Identity::Load(dir + "/control.id");
     if (!loaded.ok()) return loaded.status();
-    control = *std::move(loaded);
+    control = loaded->nkey_public();
   }
   return AuthdKeys{*std::move(service), *std::move(system), *std::move(stream), *std::move(feeds),
                    *std::move(issuer),

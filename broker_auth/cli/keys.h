@@ -11,7 +11,10 @@
 //   xkey.nk     the curve seed ("SX…") requests are sealed to
 //   control.id  the CONTROL-account user unibusd connects with (its KV buckets and object
 //               store in a cluster; "SU…"); state directories from before it existed get it
-//               from the next `init`
+//               from the next `init`. unibus-authd itself never uses it: it belongs on unibusd's
+//               hosts only (deploy/RUNBOOK.md)
+//   control.pub its public nkey ("U…", not secret), written by `init` beside control.id: all
+//               `nats-config` needs, so authd hosts can go without control.id
 #ifndef UNIBUS_BROKER_AUTH_CLI_KEYS_H_
 #define UNIBUS_BROKER_AUTH_CLI_KEYS_H_
 
@@ -31,7 +34,8 @@ struct AuthdKeys {
   common::Identity feeds;
   common::Identity issuer;
   callout::CurveKey xkey;
-  std::optional<common::Identity> control;  // absent until `init` has created control.id
+  // The CONTROL user's public nkey, from control.pub or else control.id; empty if neither.
+  std::string control_public;
 };
 
 // Creates whichever keys are missing in `dir`; never replaces one.
