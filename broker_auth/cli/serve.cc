@@ -101,7 +101,10 @@ int Serve(const ServeFlags& flags) {
       return 1;
     }
     grants::GrantsCache cache;
-    kick::Kicker kicker(sys->get(), {std::string(common::nats::kKickUserInbox)});
+    kick::KickerOptions kick_options;
+    kick_options.inbox = std::string(common::nats::kKickUserInbox);
+    kick_options.spared_users = {keys->stream.nkey_public(), keys->feeds.nkey_public()};
+    kick::Kicker kicker(sys->get(), kick_options);
     feeds::FeedSweeper sweeper(feeds_nc->get(), cache);
     grants::FeedOptions feed_options;
     feed_options.target = flags.control;

@@ -19,7 +19,8 @@ bool ParseRfc3339(const json& value, absl::Time* out) {
 
 std::string ConnzRequestJson(absl::string_view user_nkey, absl::string_view account,
                              uint64_t offset, int limit) {
-  json request = {{"offset", offset}, {"limit", limit}};  // open connections (the default)
+  // Open connections (the default), with their authorized users.
+  json request = {{"offset", offset}, {"limit", limit}, {"auth", true}};
   if (!user_nkey.empty()) request["user"] = std::string(user_nkey);
   if (!account.empty()) request["acc"] = std::string(account);
   return request.dump();
@@ -51,7 +52,10 @@ absl::StatusOr<ServerConnections> ParseConnz(absl::string_view answer, int limit
         !c.contains("start") || !ParseRfc3339(c["start"], &start)) {
       return absl::InvalidArgumentError("CONNZ answer with an unreadable connection");
     }
-    out.connections.push_back({c["cid"].get<uint64_t>(), now - start});
+    std::string user = c.contains("authorized_user") && c["authorized_user"].is_string()
+                           ? c["authorized_user"].get<std::string>()
+                           : "";
+    out.connections.push_back({c["cid"].get<uint64_t>(), now - start, std::move(user)});
   }
   out.more = static_cast<int>(out.connections.size()) >= limit;
   return out;

@@ -23,6 +23,7 @@ struct ServerConnections {
   struct Connection {
     uint64_t cid = 0;
     absl::Duration age;  // the server's "now" minus the connection's start (its own clock)
+    std::string user;    // the authorized user (its nkey), when the server said
   };
   std::vector<Connection> connections;
   // Whether the page was full (ask again from `offset + connections.size()`).

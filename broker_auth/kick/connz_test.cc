@@ -11,7 +11,7 @@ namespace {
 constexpr char kAnswer[] = R"({"server":{"name":"n1","id":"NSERVER"},
   "data":{"server_id":"NSERVER","now":"2026-12-06T11:54:29.500000000Z","num_connections":2,
   "total":2,"offset":0,"limit":2,"connections":[
-   {"cid":18,"kind":"Client","start":"2026-12-06T11:54:29.400000000Z"},
+   {"cid":18,"kind":"Client","start":"2026-12-06T11:54:29.400000000Z","authorized_user":"UPEER"},
    {"cid":19,"kind":"Client","start":"2026-12-06T12:54:29.000000000+01:00"}]}})";
 
 TEST(ConnzTest, ReadsEachConnectionsAgeOnTheServersOwnClock) {
@@ -21,6 +21,8 @@ TEST(ConnzTest, ReadsEachConnectionsAgeOnTheServersOwnClock) {
   ASSERT_EQ(got->connections.size(), 2u);
   EXPECT_EQ(got->connections[0].cid, 18u);
   EXPECT_EQ(got->connections[0].age, absl::Milliseconds(100));
+  EXPECT_EQ(got->connections[0].user, "UPEER");
+  EXPECT_EQ(got->connections[1].user, "");
   EXPECT_EQ(got->connections[1].age, absl::Milliseconds(500));  // another zone, same instant
   EXPECT_FALSE(got->more);
   EXPECT_TRUE(ParseConnz(kAnswer, 2)->more);  // a full page: ask for the next one
@@ -40,6 +42,7 @@ TEST(ConnzTest, RequestFiltersByUserOrAccount) {
   EXPECT_EQ(user["user"], "UABC");
   EXPECT_FALSE(user.contains("acc"));
   EXPECT_EQ(user["limit"], 100);
+  EXPECT_EQ(user["auth"], true);
   nlohmann::json all = nlohmann::json::parse(ConnzRequestJson("", "UNIBUS", 200, 100));
   EXPECT_EQ(all["acc"], "UNIBUS");
   EXPECT_EQ(all["offset"], 200);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -122,6 +123,7 @@ void Kicker::Answer(natsMsg* msg) {
   int sent = 0;
   for (const ServerConnections::Connection& c : answer->connections) {
     if (c.age < query.threshold) continue;  // started after the change: fresh grants
+    if (absl::c_linear_search(options_.spared_users, c.user)) continue;
     std::string body = absl::StrCat("{\"cid\":", c.cid, "}");
     if (natsConnection_PublishRequestString(nc_, kick.c_str(), reply.c_str(), body.c_str()) ==
         NATS_OK) {

@@ -24,6 +24,7 @@
 #include <deque>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -37,6 +38,8 @@ namespace unibus::broker_auth::kick {
 struct KickerOptions {
   std::string inbox;                                  // the system connection's inbox prefix
   std::string peer_account = "UNIBUS";                // for KickEveryone
+  // Users of the peer account that are not peers (authd's stream and feeds users): never kicked.
+  std::vector<std::string> spared_users;
   absl::Duration recheck = absl::Milliseconds(2500);  // > the callout timeout
 };
 
