@@ -55,6 +55,9 @@ class BlobStore {
   // NOT_FOUND if there is no such blob.
   virtual absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view room_id,
                                                            absl::string_view address) = 0;
+  // Removes one blob (an upload whose uploader turned out not to be a member any more). OK if
+  // there is no such blob.
+  virtual absl::Status Delete(absl::string_view room_id, absl::string_view address) = 0;
   // Removes every blob of a room (when the room is deleted). OK if it had none.
   virtual absl::Status DeleteRoom(absl::string_view room_id) = 0;
 };

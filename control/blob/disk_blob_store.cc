@@ -266,6 +266,16 @@ absl::StatusOr<std::unique_ptr<BlobReader>> DiskBlobStore::Open(absl::string_vie
       new DiskBlobReader(fd, BlobMeta{static_cast<uint64_t>(st.st_size), ModifiedMs(st)}));
 }
 
+absl::Status DiskBlobStore::Delete(absl::string_view room_id, absl::string_view address) {
+  if (absl::Status s = CheckNames(room_id, address); !s.ok()) return s;
+  std::string room_dir = RoomDir(room_id);
+  if (unlink(absl::StrCat(room_dir, "/", address).c_str()) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return Errno("cannot remove a blob", errno);
+  }
+  return SyncDir(room_dir);
+}
+
 absl::Status DiskBlobStore::DeleteRoom(absl::string_view room_id) {
   if (!common::IsLowerHexOfSize(room_id, 16)) return absl::InvalidArgumentError("malformed room id");
   std::string room_dir = RoomDir(room_id);

@@ -33,6 +33,7 @@ class DiskBlobStore final : public BlobStore {
   absl::StatusOr<BlobMeta> Stat(absl::string_view room_id, absl::string_view address) override;
   absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view room_id,
                                                    absl::string_view address) override;
+  absl::Status Delete(absl::string_view room_id, absl::string_view address) override;
   absl::Status DeleteRoom(absl::string_view room_id) override;
 
   const std::string& dir() const { return dir_; }

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/dir_entries.h"
+#include "control/blob/blob_store_conformance.h"
 
 namespace unibus::control::blob {
 namespace {
@@ -26,6 +27,16 @@ std::string TempDir() {
   std::string dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/blobs-", getpid(), "-", ++n);
   return dir;
 }
+
+INSTANTIATE_TEST_SUITE_P(Disk, BlobStoreConformanceTest,
+                         ::testing::Values(BlobStoreFactory{"Disk",
+                                                            []() -> BlobStorePtr {
+                                                              auto store =
+                                                                  DiskBlobStore::Open(TempDir());
+                                                              if (!store.ok()) return nullptr;
+                                                              return *std::move(store);
+                                                            }}),
+                         BlobStoreFactoryName);
 
 std::string ReadAll(BlobReader& reader, size_t step) {
   std::string all, part;

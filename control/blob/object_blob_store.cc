@@ -390,6 +390,11 @@ absl::Status ObjectBlobStore::DeleteObject(const std::string& name) const {
   return absl::AbortedError("a blob's meta kept changing while its room was deleted");
 }
 
+absl::Status ObjectBlobStore::Delete(absl::string_view room_id, absl::string_view address) {
+  if (absl::Status s = CheckNames(room_id, address); !s.ok()) return s;
+  return DeleteObject(ObjectName(room_id, address));
+}
+
 absl::Status ObjectBlobStore::DeleteRoom(absl::string_view room_id) {
   if (absl::Status s = CheckRoom(room_id); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> subjects =

@@ -618,5 +618,92 @@ TEST_F(BlobsTest, UploadFinishingAfterItsRoomWasDeletedLeavesNothing) {
   EXPECT_TRUE(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms")).empty());
 }
 
+
+// How a member stops being one while its upload streams.
+enum class Departure { kLeaves, kIsRemoved };
+
+// Bob uploads `bob_bytes` to Alice's room, stops being a member half-way (Leave, or Alice removes
+// him), then sends the rest. Returns his upload's status.
+grpc::Status UploadAcrossDeparture(const Peer& alice, const Peer& bob, const std::string& room,
+                                   const std::string& bob_bytes, Departure departure,
+                                   const std::function<bool()>& started) {
+  Upload upload(*bob.blobs);
+  upload.Header(room, Sha256Hex(bob_bytes), bob_bytes.size());
+  upload.Chunks(absl::string_view(bob_bytes).substr(0, kChunk));
+  if (!Eventually(started)) return grpc::Status(grpc::StatusCode::UNKNOWN, "upload never started");
+  grpc::StatusCode left;
+  if (departure == Departure::kLeaves) {
+    v1::LeaveRequest leave;
+    leave.set_room_id(room);
+    left = CodeOf(*bob.rooms, &v1::RoomService::Stub::Leave, leave);
+  } else {
+    v1::RemoveMemberRequest remove;
+    remove.set_room_id(room);
+    remove.set_sign_pub(bob.id.sign_pub_hex());
+    left = CodeOf(*alice.rooms, &v1::RoomService::Stub::RemoveMember, remove);
+  }
+  if (left != grpc::StatusCode::OK) return grpc::Status(left, "could not end the membership");
+  upload.Chunks(absl::string_view(bob_bytes).substr(kChunk));
+  return upload.Finish();
+}
+
+class BlobDepartureTest : public BlobsTest,
+                          public ::testing::WithParamInterface<Departure> {};
+
+TEST_P(BlobDepartureTest, MemberWhoDepartsDuringAnUploadLosesOnlyThatUpload) {
+  // Attack (H2): Bob, a member, starts an upload, leaves the room (or is removed) while it
+  // streams, then finishes it, so that the server's post-upload check takes "not a member" for
+  // "room deleted" and deletes every blob of the room. Failed before the fix (Alice's earlier
+  // blob was NOT_FOUND afterwards and rooms/<room> was gone).
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::string alices = TestBytes(kMiB, 97);
+  ASSERT_TRUE(Put(alice, room, alices).ok());
+  std::string bobs = TestBytes(2 * kMiB, 98);
+
+  grpc::Status s = UploadAcrossDeparture(alice, bob, room, bobs, GetParam(),
+                                         [&] { return DirEntries(TmpDir()).size() == 1; });
+  // A non-member is told what non-members are told (blobs.proto): NOT_FOUND.
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  std::string got;
+  s = Get(alice, room, Sha256Hex(alices), &got);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(got == alices) << "Alice's blob came back with " << got.size() << " bytes";
+  // Bob's blob is not kept: nobody who may still read the room uploaded it.
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bobs)), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(Eventually([&] { return DirEntries(TmpDir()).empty(); }));
+  EXPECT_EQ(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+}
+
+TEST_P(BlobDepartureTest, DepartedUploaderOfBytesAlreadyStoredRemovesNothing) {
+  // Attack (H2): Bob re-uploads the bytes of Alice's blob and departs while it streams; his
+  // upload created nothing, so nothing may be removed. Failed before the fix (the room's blobs,
+  // Alice's included, were deleted).
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::string alices = TestBytes(2 * kMiB, 99);
+  ASSERT_TRUE(Put(alice, room, alices).ok());
+
+  // Bytes already stored are not written to tmp/, so there is nothing to watch on disk. None is
+  // needed: the first chunk (512 KiB) is larger than the server's fixed 256 KiB stream window, so
+  // its write completes only once the server asked for it, i.e. after its first membership check.
+  grpc::Status s = UploadAcrossDeparture(alice, bob, room, alices, GetParam(), [] { return true; });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  std::string got;
+  s = Get(alice, room, Sha256Hex(alices), &got);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(got == alices) << "Alice's blob came back with " << got.size() << " bytes";
+}
+
+INSTANTIATE_TEST_SUITE_P(LeaveOrRemove, BlobDepartureTest,
+                         ::testing::Values(Departure::kLeaves, Departure::kIsRemoved),
+                         [](const ::testing::TestParamInfo<Departure>& info) {
+                           return info.param == Departure::kLeaves ? "Leaves" : "IsRemoved";
+                         });
+
 }  // namespace
 }  // namespace unibus::control

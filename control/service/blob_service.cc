@@ -95,19 +95,35 @@ grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
     }
     absl::Status received = ReceiveUpload(context, reader, header, *ticket, response);
     if (!received.ok()) return received;
-    // The room may have been deleted while the bytes streamed; its deletion then freed the
-    // room's blobs before this one was committed. Check again, and clean up after it.
-    if (absl::Status s = CheckMember(header.room_id(), caller); !s.ok()) {
-      if (absl::IsNotFound(s)) {
-        if (absl::Status gone = blobs_.DeleteRoom(header.room_id()); !gone.ok()) {
-          StorageError(gone).IgnoreError();  // logged; the caller's answer is NOT_FOUND anyway
-        }
-      }
-      response->Clear();
-      return s;
-    }
-    return absl::OkStatus();
+    absl::Status still = CheckStillMember(header, caller, response->created());
+    if (!still.ok()) response->Clear();
+    return still;
   });
+}
+
+absl::Status BlobServiceImpl::CheckStillMember(const v1::PutBlobHeader& header,
+                                               const v1::User& caller, bool created) {
+  // While the bytes streamed, the caller may have left or been removed, or the room may have been
+  // deleted (its deletion then freed the room's blobs before this one was committed).
+  absl::StatusOr<v1::Member> member = store_.GetMember(header.room_id(), caller.sign_pub());
+  if (member.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(member.status())) return member.status();
+  // Only what this upload created is removed: anything else in the room belongs to others, and
+  // bytes that were stored already are theirs too.
+  if (created) {
+    if (absl::Status s = blobs_.Delete(header.room_id(), header.address()); !s.ok()) {
+      StorageError(s).IgnoreError();  // logged; the caller's answer is NOT_FOUND anyway
+    }
+  }
+  absl::StatusOr<v1::Room> room = store_.GetRoom(header.room_id());
+  if (absl::IsNotFound(room.status())) {
+    // The room is gone: free whatever of it remains.
+    if (absl::Status s = blobs_.DeleteRoom(header.room_id()); !s.ok()) {
+      StorageError(s).IgnoreError();
+    }
+  }
+  // The caller is told what every non-member is told (blobs.proto).
+  return absl::NotFoundError("room not found");
 }
 
 absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,

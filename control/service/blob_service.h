@@ -9,7 +9,9 @@
 // stays bounded by the budget whatever the number of clients. One identity runs at most a few
 // uploads and downloads at once, and a transfer that stalls is cancelled (TransferGuard), so
 // nobody can sit on the budget, on server threads or on open files. An upload whose room is
-// deleted while it streams ends NOT_FOUND and leaves nothing.
+// deleted while it streams ends NOT_FOUND and leaves nothing; one whose uploader leaves or is
+// removed while it streams ends NOT_FOUND and leaves only what was stored before it (the blob it
+// created is removed, nothing else of the room).
 //
 // Downloads stream from the store; the server does not re-hash them: receivers check the
 // address (it is authenticated inside their end-to-end encrypted frame).
@@ -61,6 +63,10 @@ class BlobServiceImpl final : public v1::BlobService::Service {
  private:
   // OK if `caller` is a member of the room; NOT_FOUND otherwise (also for unknown rooms).
   absl::Status CheckMember(absl::string_view room_id, const v1::User& caller);
+  // After an upload: OK if `caller` is still a member. Otherwise NOT_FOUND, having removed the
+  // blob if this upload `created` it, and the room's blobs if the room is gone.
+  absl::Status CheckStillMember(const v1::PutBlobHeader& header, const v1::User& caller,
+                                bool created);
   absl::Status ReceiveUpload(grpc::ServerContext* context,
                              grpc::ServerReader<v1::PutBlobRequest>* reader,
                              const v1::PutBlobHeader& header, blob::TransferGuard::Ticket& ticket,
