@@ -31,6 +31,12 @@ ABSL_FLAG(int, blob_uploads_per_identity, 4, "blob uploads one identity may run 
 ABSL_FLAG(int, blob_downloads_per_identity, 8, "blob downloads one identity may run at once");
 ABSL_FLAG(int, blob_transfer_idle_timeout_ms, 30'000,
           "cancel a blob upload or download that moves nothing for this many milliseconds");
+ABSL_FLAG(uint64_t, blob_quota_per_room, uint64_t{2} << 30,
+          "bytes of blobs one room may hold (2 GiB); an upload that would exceed it is refused "
+          "from its header, before any byte is read (RESOURCE_EXHAUSTED)");
+ABSL_FLAG(uint64_t, blob_quota_per_identity, uint64_t{1} << 30,
+          "bytes of blobs one identity may have uploaded, over all rooms (1 GiB); an upload that "
+          "would exceed it is refused from its header (RESOURCE_EXHAUSTED)");
 ABSL_FLAG(int, max_threads, 1024,
           "threads serving calls (one per running call); beyond them calls are refused");
 ABSL_FLAG(std::string, store, "sqlite",
@@ -62,6 +68,7 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
                 [--blob_dir=DIR] [--max_blob_bytes=16777216]
                 [--blob_upload_budget_bytes=67108864] [--blob_uploads_per_identity=4]
                 [--blob_downloads_per_identity=8] [--blob_transfer_idle_timeout_ms=30000]
+                [--blob_quota_per_room=2147483648] [--blob_quota_per_identity=1073741824]
                 [--max_threads=1024]
   unibusd serve --store=kv --nats=URL[,URL...] --nats_identity=FILE [--replicas=3]
                 [--nats_ca=PEM] [--node_name=NAME] --tls_cert=PEM --tls_key=PEM [...]
@@ -115,6 +122,8 @@ int RunServe() {
   flags.server.blob_downloads_per_identity = absl::GetFlag(FLAGS_blob_downloads_per_identity);
   flags.server.blob_transfer_idle_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_blob_transfer_idle_timeout_ms));
+  flags.server.blob_quota_per_room = absl::GetFlag(FLAGS_blob_quota_per_room);
+  flags.server.blob_quota_per_identity = absl::GetFlag(FLAGS_blob_quota_per_identity);
   flags.server.max_threads = absl::GetFlag(FLAGS_max_threads);
   flags.server.listen = absl::GetFlag(FLAGS_listen);
   flags.server.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit);

@@ -34,8 +34,9 @@ class BlobStoreConformanceTest : public ::testing::TestWithParam<BlobStoreFactor
  protected:
   void SetUp() override;
 
-  // Stores `bytes` in `room` under their sha256; returns Commit's answer.
-  absl::StatusOr<bool> Put(const std::string& room, const std::string& bytes);
+  // Stores `bytes` in `room` under their sha256, uploaded by `uploader`; returns Commit's answer.
+  absl::StatusOr<bool> Put(const std::string& room, const std::string& bytes,
+                           const std::string& uploader = "");
 
   BlobStorePtr store_;
 };

@@ -148,7 +148,7 @@ class ObjectBlobStoreTest : public ::testing::Test {
   absl::StatusOr<bool> Put(const std::string& room, const std::string& bytes,
                            size_t piece = 10'000) {
     absl::StatusOr<std::unique_ptr<BlobWriter>> writer =
-        store_->Create(room, common::Sha256Hex(bytes));
+        store_->Create(room, common::Sha256Hex(bytes), "");
     if (!writer.ok()) return writer.status();
     for (size_t at = 0; at < bytes.size(); at += piece) {
       absl::Status s = (*writer)->Append(absl::string_view(bytes).substr(at, piece));
@@ -211,7 +211,7 @@ TEST_F(ObjectBlobStoreTest, DroppedWriterLeavesNothing) {
   std::string bytes = TestBytes(3 * kChunk + 10, 3);
   {
     absl::StatusOr<std::unique_ptr<BlobWriter>> writer =
-        store_->Create(kRoomA, common::Sha256Hex(bytes));
+        store_->Create(kRoomA, common::Sha256Hex(bytes), "");
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE((*writer)->Append(bytes).ok());
     EXPECT_EQ(MessageCount(), 3u);  // full chunks went out as they filled; nothing visible
@@ -274,7 +274,7 @@ TEST_F(ObjectBlobStoreTest, MalformedNamesAreInvalidArgument) {
   };
   for (const auto& [room, address] : bad) {
     SCOPED_TRACE(absl::StrCat(room, " ", address));
-    EXPECT_TRUE(absl::IsInvalidArgument(store_->Create(room, address).status()));
+    EXPECT_TRUE(absl::IsInvalidArgument(store_->Create(room, address, "").status()));
     EXPECT_TRUE(absl::IsInvalidArgument(store_->Stat(room, address).status()));
     EXPECT_TRUE(absl::IsInvalidArgument(store_->Open(room, address).status()));
   }

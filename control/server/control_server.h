@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
+#include "control/blob/blob_quota.h"
 #include "control/blob/blob_store.h"
 #include "control/blob/upload_budget.h"
 #include "control/blob/transfer_guard.h"
@@ -61,6 +62,10 @@ struct ServerOptions {
   int blob_uploads_per_identity = 4;
   int blob_downloads_per_identity = 8;
   absl::Duration blob_transfer_idle_timeout = absl::Seconds(30);
+  // Bytes of stored blobs one room may hold, and one identity may have created (blob_quota.h);
+  // over either, an upload is refused from its header with RESOURCE_EXHAUSTED.
+  uint64_t blob_quota_per_room = uint64_t{2} << 30;
+  uint64_t blob_quota_per_identity = uint64_t{1} << 30;
   // Threads serving calls (gRPC's sync server spends one per running call); beyond them new
   // calls are refused with RESOURCE_EXHAUSTED instead of growing without bound.
   int max_threads = 1024;
@@ -97,6 +102,7 @@ class ControlServer {
   blob::UploadBudget upload_budget_;
   blob::TransferGuard upload_guard_;
   blob::TransferGuard download_guard_;
+  blob::BlobQuota blob_quota_;
   service::RateLimiter limiter_;
   service::Authenticator auth_;
   service::ChangeNotifier notifier_;
