@@ -18,7 +18,8 @@ ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
 ABSL_FLAG(std::string, cleartext_rooms, "auto",
           "auto (allowed only on a loopback listener), allow or deny");
-ABSL_FLAG(double, rate_limit, 200, "requests per second per identity");
+ABSL_FLAG(double, rate_limit, 200,
+          "requests per second per identity (service identities such as unibus-authd are exempt)");
 ABSL_FLAG(double, rate_burst, 400, "burst of requests per identity");
 ABSL_FLAG(int, max_message_bytes, 1 << 20, "largest request or response message");
 ABSL_FLAG(std::string, blob_dir, "", "directory of the blobs (default: the --db path + \".blobs\")");

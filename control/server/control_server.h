@@ -40,7 +40,7 @@ struct ServerOptions {
   std::string tls_key_pem;
   // kAuto allows cleartext rooms only when the listener is bound to loopback.
   CleartextRooms cleartext_rooms = CleartextRooms::kAuto;
-  // Per identity.
+  // Per identity; active service identities (unibus-authd) are exempt (authenticator.h).
   double rate_limit_per_second = 200;
   double rate_limit_burst = 400;
   int max_message_bytes = 1 << 20;

@@ -51,14 +51,33 @@ absl::StatusOr<std::string> Authenticator::CallerKey(const grpc::ServerContext& 
   return hex;
 }
 
+bool Authenticator::IsKnownService(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  return services_.contains(key);
+}
+
+void Authenticator::NoteUser(const std::string& key, const absl::StatusOr<v1::User>& user) {
+  if (!user.ok() && !absl::IsNotFound(user.status())) return;
+  const bool service = user.ok() && user->status() == v1::USER_STATUS_ACTIVE &&
+                       user->role() == v1::ROLE_SERVICE;
+  absl::MutexLock lock(&mu_);
+  if (service) {
+    services_.insert(key);
+  } else {
+    services_.erase(key);
+  }
+}
+
 absl::StatusOr<v1::User> Authenticator::Authorize(const grpc::ServerContext& context,
                                                   RoleSet allowed) {
   absl::StatusOr<std::string> key = CallerKey(context);
   if (!key.ok()) return key.status();
-  if (!limiter_.Allow(*key)) {
+  // Limited before the store is read, so unknown keys cost no store reads beyond their budget.
+  if (!limiter_.Allow(*key) && !IsKnownService(*key)) {
     return absl::ResourceExhaustedError("rate limit exceeded; slow down and retry");
   }
   absl::StatusOr<v1::User> user = store_.GetUser(*key);
+  NoteUser(*key, user);
   if (absl::IsNotFound(user.status())) {
     return absl::UnauthenticatedError("this key is not on the allowlist");
   }
