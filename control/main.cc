@@ -40,6 +40,9 @@ ABSL_FLAG(uint64_t, blob_quota_per_identity, uint64_t{1} << 30,
           "would exceed it is refused from its header (RESOURCE_EXHAUSTED)");
 ABSL_FLAG(int, max_threads, 1024,
           "threads serving calls (one per running call); beyond them calls are refused");
+ABSL_FLAG(int, max_health_watches, 16,
+          "grpc.health.v1 Watch streams open at once, over all callers; beyond them Watch is "
+          "refused at once (RESOURCE_EXHAUSTED)");
 ABSL_FLAG(std::string, store, "sqlite",
           "sqlite (one node: --db) or kv (a cluster node: JetStream KV and object store through "
           "--nats; no local state)");
@@ -70,7 +73,7 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
                 [--blob_upload_budget_bytes=67108864] [--blob_uploads_per_identity=4]
                 [--blob_downloads_per_identity=8] [--blob_transfer_idle_timeout_ms=30000]
                 [--blob_quota_per_room=2147483648] [--blob_quota_per_identity=1073741824]
-                [--max_threads=1024]
+                [--max_threads=1024] [--max_health_watches=16]
   unibusd serve --store=kv --nats=URL[,URL...] --nats_identity=FILE [--replicas=3]
                 [--nats_ca=PEM] [--node_name=NAME] --tls_cert=PEM --tls_key=PEM [...]
                 (a cluster node: state in JetStream KV and object store, nothing local)
@@ -126,6 +129,7 @@ int RunServe() {
   flags.server.blob_quota_per_room = absl::GetFlag(FLAGS_blob_quota_per_room);
   flags.server.blob_quota_per_identity = absl::GetFlag(FLAGS_blob_quota_per_identity);
   flags.server.max_threads = absl::GetFlag(FLAGS_max_threads);
+  flags.server.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   flags.server.listen = absl::GetFlag(FLAGS_listen);
   flags.server.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit);
   flags.server.rate_limit_burst = absl::GetFlag(FLAGS_rate_burst);

@@ -80,10 +80,21 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
   blobs_ = std::make_unique<service::BlobServiceImpl>(*store_, auth_, *blobs_store_, blob_quota_,
                                                       upload_budget_, upload_guard_, download_guard_,
                                                       blob_options);
-  health_ = std::make_unique<HealthServiceImpl>([this] { return posture(); });
+  posture_ = std::make_unique<PostureMonitor>([this] { return ProbePosture(); },
+                                              options.posture_interval, clock);
+  health_ = std::make_unique<HealthServiceImpl>(
+      *posture_, [this](const grpc::CallbackServerContext& context) {
+        return auth_.Throttle(context);
+      },
+      options.max_health_watches);
 }
 
-ControlServer::~ControlServer() { Shutdown(absl::ZeroDuration()); }
+ControlServer::~ControlServer() {
+  Shutdown(absl::ZeroDuration());
+  server_.reset();   // every call done before the services go
+  health_.reset();
+  posture_->Stop();  // before the store it probes goes
+}
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions& options,
                                                                     store::StorePtr store,
@@ -97,10 +108,11 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   if (options.max_blob_bytes == 0 || options.blob_upload_budget_bytes == 0 ||
       options.blob_uploads_per_identity < 1 || options.blob_downloads_per_identity < 1 ||
       options.blob_transfer_idle_timeout <= absl::ZeroDuration() || options.max_threads < 16 ||
-      options.blob_quota_per_room == 0 || options.blob_quota_per_identity == 0) {
+      options.blob_quota_per_room == 0 || options.blob_quota_per_identity == 0 ||
+      options.max_health_watches < 1 || options.posture_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "the blob size limit, upload budget, quotas, transfers per identity and idle timeout "
-        "must be positive, and max_threads at least 16");
+        "the blob size limit, upload budget, quotas, transfers per identity, idle timeout, "
+        "health watchers and posture interval must be positive, and max_threads at least 16");
   }
   if (options.rate_limit_per_second <= 0 || options.rate_limit_burst < 1) {
     return absl::InvalidArgumentError("rate limits must be positive");
@@ -133,7 +145,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   return self;
 }
 
-Posture ControlServer::posture() const {
+Posture ControlServer::ProbePosture() const {
   Posture p;
   p.loopback_only = IsLoopbackListen(options_.listen);
   p.cleartext_rooms_allowed = allow_cleartext_;

@@ -20,6 +20,8 @@
 #include "control/blob/upload_budget.h"
 #include "control/blob/transfer_guard.h"
 #include "control/server/health_service.h"
+#include "control/server/posture.h"
+#include "control/server/posture_monitor.h"
 #include "control/service/authenticator.h"
 #include "control/service/blob_service.h"
 #include "control/service/broker_service.h"
@@ -69,6 +71,11 @@ struct ServerOptions {
   // Threads serving calls (gRPC's sync server spends one per running call); beyond them new
   // calls are refused with RESOURCE_EXHAUSTED instead of growing without bound.
   int max_threads = 1024;
+  // Health/Watch streams open at once, over all callers (they cost no thread, but memory and a
+  // write per posture change each); beyond them Watch is RESOURCE_EXHAUSTED.
+  int max_health_watches = 16;
+  // How often the health posture is probed (the store is read then, never per health call).
+  absl::Duration posture_interval = absl::Seconds(1);
 };
 
 class ControlServer {
@@ -82,8 +89,8 @@ class ControlServer {
   ~ControlServer();
 
   int port() const { return port_; }
-  // The node's security posture right now.
-  Posture posture() const;
+  // The node's security posture, as last probed (at most `posture_interval` ago).
+  Posture posture() const { return posture_->Current(); }
   // Wakes the change-feed watchers (WatchChanges) at once: for changes written by other nodes.
   // Thread-safe.
   void NotifyChanges() { notifier_.Notify(); }
@@ -95,6 +102,8 @@ class ControlServer {
  private:
   ControlServer(const ServerOptions& options, store::StorePtr store, blob::BlobStorePtr blobs,
                 const common::Clock& clock);
+  // Reads the store: only the PostureMonitor calls it.
+  Posture ProbePosture() const;
 
   const ServerOptions options_;
   store::StorePtr store_;
@@ -111,6 +120,7 @@ class ControlServer {
   std::unique_ptr<service::RoomServiceImpl> rooms_;
   std::unique_ptr<service::BrokerServiceImpl> broker_;
   std::unique_ptr<service::BlobServiceImpl> blobs_;
+  std::unique_ptr<PostureMonitor> posture_;
   std::unique_ptr<HealthServiceImpl> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -29,7 +29,7 @@ const char* RoleName(v1::Role role) {
 
 }  // namespace
 
-absl::StatusOr<std::string> Authenticator::CallerKey(const grpc::ServerContext& context) {
+absl::StatusOr<std::string> Authenticator::CallerKey(const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   std::vector<grpc::string_ref> pems =
       auth ? auth->FindPropertyValues("x509_pem_cert") : std::vector<grpc::string_ref>{};
@@ -49,6 +49,19 @@ absl::StatusOr<std::string> Authenticator::CallerKey(const grpc::ServerContext& 
   if (key_by_pem_.size() >= kMaxCachedCertificates) key_by_pem_.clear();
   key_by_pem_.emplace(std::move(pem), hex);
   return hex;
+}
+
+absl::Status Authenticator::Throttle(const grpc::ServerContextBase& context) {
+  absl::StatusOr<std::string> key = CallerKey(context);
+  if (!key.ok()) return key.status();
+  if (!WithinRate(*key)) {
+    return absl::ResourceExhaustedError("rate limit exceeded; slow down and retry");
+  }
+  return absl::OkStatus();
+}
+
+bool Authenticator::WithinRate(const std::string& key) {
+  return limiter_.Allow(key) || IsKnownService(key);
 }
 
 bool Authenticator::IsKnownService(const std::string& key) {
@@ -73,7 +86,7 @@ absl::StatusOr<v1::User> Authenticator::Authorize(const grpc::ServerContext& con
   absl::StatusOr<std::string> key = CallerKey(context);
   if (!key.ok()) return key.status();
   // Limited before the store is read, so unknown keys cost no store reads beyond their budget.
-  if (!limiter_.Allow(*key) && !IsKnownService(*key)) {
+  if (!WithinRate(*key)) {
     return absl::ResourceExhaustedError("rate limit exceeded; slow down and retry");
   }
   absl::StatusOr<v1::User> user = store_.GetUser(*key);

@@ -43,9 +43,15 @@ class Authenticator {
 
   absl::StatusOr<v1::User> Authorize(const grpc::ServerContext& context, RoleSet allowed);
 
+  // For calls open to every certificate (grpc.health.v1): OK, or UNAUTHENTICATED (no Ed25519
+  // certificate key) / RESOURCE_EXHAUSTED (the key's rate limit, as in Authorize). Reads no store.
+  absl::Status Throttle(const grpc::ServerContextBase& context);
+
  private:
   // Hex key of the certificate; parsed certificates are cached (bounded).
-  absl::StatusOr<std::string> CallerKey(const grpc::ServerContext& context);
+  absl::StatusOr<std::string> CallerKey(const grpc::ServerContextBase& context);
+  // False if `key` is over its rate limit and not exempt.
+  bool WithinRate(const std::string& key);
   // Whether `key` was an active service identity when its user record was last read.
   bool IsKnownService(const std::string& key);
   // Remembers what the store said about `key` (only an answer counts, not a store failure).
