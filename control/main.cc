@@ -80,7 +80,7 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
   unibusd migrate-to-kv --db=FILE --nats=URL[,URL...] --nats_identity=FILE [--replicas=3]
                 [--backup=FILE]
                 (backs up the SQLite file with VACUUM INTO, then copies every user, room,
-                membership and sealed key into KV; running it again converges)
+                membership, sealed key and deleted room id into KV; running it again converges)
   unibusd export --store=sqlite --db=FILE | --store=kv --nats=... --nats_identity=FILE
                 (every record in a stable text form, for comparing stores)
   unibusd admin init --db=FILE --identity=FILE [--handle=admin]

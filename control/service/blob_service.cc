@@ -122,7 +122,7 @@ absl::Status BlobServiceImpl::CheckStillMember(const v1::PutBlobHeader& header,
   }
   absl::StatusOr<v1::Room> room = store_.GetRoom(header.room_id());
   if (absl::IsNotFound(room.status())) {
-    // The room is gone: free whatever of it remains.
+    // The room is gone for good (a deleted id is never created again): free what remains.
     if (absl::Status s = blobs_.DeleteRoom(header.room_id()); !s.ok()) {
       StorageError(s).IgnoreError();
     } else {
