@@ -18,7 +18,8 @@ ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
 ABSL_FLAG(std::string, cleartext_rooms, "auto",
           "auto (allowed only on a loopback listener), allow or deny");
-ABSL_FLAG(double, rate_limit, 200, "requests per second per identity");
+ABSL_FLAG(double, rate_limit, 200,
+          "requests per second per identity (service identities such as unibus-authd are exempt)");
 ABSL_FLAG(double, rate_burst, 400, "burst of requests per identity");
 ABSL_FLAG(int, max_message_bytes, 1 << 20, "largest request or response message");
 ABSL_FLAG(std::string, blob_dir, "", "directory of the blobs (default: the --db path + \".blobs\")");
@@ -31,8 +32,17 @@ ABSL_FLAG(int, blob_uploads_per_identity, 4, "blob uploads one identity may run 
 ABSL_FLAG(int, blob_downloads_per_identity, 8, "blob downloads one identity may run at once");
 ABSL_FLAG(int, blob_transfer_idle_timeout_ms, 30'000,
           "cancel a blob upload or download that moves nothing for this many milliseconds");
+ABSL_FLAG(uint64_t, blob_quota_per_room, uint64_t{2} << 30,
+          "bytes of blobs one room may hold (2 GiB); an upload that would exceed it is refused "
+          "from its header, before any byte is read (RESOURCE_EXHAUSTED)");
+ABSL_FLAG(uint64_t, blob_quota_per_identity, uint64_t{1} << 30,
+          "bytes of blobs one identity may have uploaded, over all rooms (1 GiB); an upload that "
+          "would exceed it is refused from its header (RESOURCE_EXHAUSTED)");
 ABSL_FLAG(int, max_threads, 1024,
           "threads serving calls (one per running call); beyond them calls are refused");
+ABSL_FLAG(int, max_health_watches, 16,
+          "grpc.health.v1 Watch streams open at once, over all callers; beyond them Watch is "
+          "refused at once (RESOURCE_EXHAUSTED)");
 ABSL_FLAG(std::string, store, "sqlite",
           "sqlite (one node: --db) or kv (a cluster node: JetStream KV and object store through "
           "--nats; no local state)");
@@ -62,14 +72,15 @@ constexpr char kUsage[] = R"(unibusd: the unibus control plane (gRPC over mutual
                 [--blob_dir=DIR] [--max_blob_bytes=16777216]
                 [--blob_upload_budget_bytes=67108864] [--blob_uploads_per_identity=4]
                 [--blob_downloads_per_identity=8] [--blob_transfer_idle_timeout_ms=30000]
-                [--max_threads=1024]
+                [--blob_quota_per_room=2147483648] [--blob_quota_per_identity=1073741824]
+                [--max_threads=1024] [--max_health_watches=16]
   unibusd serve --store=kv --nats=URL[,URL...] --nats_identity=FILE [--replicas=3]
                 [--nats_ca=PEM] [--node_name=NAME] --tls_cert=PEM --tls_key=PEM [...]
                 (a cluster node: state in JetStream KV and object store, nothing local)
   unibusd migrate-to-kv --db=FILE --nats=URL[,URL...] --nats_identity=FILE [--replicas=3]
                 [--backup=FILE]
                 (backs up the SQLite file with VACUUM INTO, then copies every user, room,
-                membership and sealed key into KV; running it again converges)
+                membership, sealed key and deleted room id into KV; running it again converges)
   unibusd export --store=sqlite --db=FILE | --store=kv --nats=... --nats_identity=FILE
                 (every record in a stable text form, for comparing stores)
   unibusd admin init --db=FILE --identity=FILE [--handle=admin]
@@ -115,7 +126,10 @@ int RunServe() {
   flags.server.blob_downloads_per_identity = absl::GetFlag(FLAGS_blob_downloads_per_identity);
   flags.server.blob_transfer_idle_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_blob_transfer_idle_timeout_ms));
+  flags.server.blob_quota_per_room = absl::GetFlag(FLAGS_blob_quota_per_room);
+  flags.server.blob_quota_per_identity = absl::GetFlag(FLAGS_blob_quota_per_identity);
   flags.server.max_threads = absl::GetFlag(FLAGS_max_threads);
+  flags.server.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   flags.server.listen = absl::GetFlag(FLAGS_listen);
   flags.server.rate_limit_per_second = absl::GetFlag(FLAGS_rate_limit);
   flags.server.rate_limit_burst = absl::GetFlag(FLAGS_rate_burst);

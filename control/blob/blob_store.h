@@ -13,6 +13,7 @@
 #define UNIBUS_CONTROL_BLOB_BLOB_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,16 @@ namespace unibus::control::blob {
 struct BlobMeta {
   uint64_t size = 0;
   int64_t created_at_ms = 0;
+};
+
+// A committed blob as ForEachBlob reports it, for usage accounting.
+struct StoredBlob {
+  std::string room_id;
+  std::string address;
+  uint64_t size = 0;
+  // The identity whose upload created it (hex sign_pub); empty when unknown (stored by an older
+  // unibusd, by another tool, or its record was lost in a crash right after the commit).
+  std::string uploader;
 };
 
 // One upload in progress. Destroying it without Commit discards the bytes.
@@ -48,15 +59,25 @@ class BlobReader {
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
+  // Starts an upload by `uploader` (hex sign_pub, or empty), who is recorded as the blob's
+  // uploader if this writer's Commit creates it. INVALID_ARGUMENT for a malformed name or uploader.
   virtual absl::StatusOr<std::unique_ptr<BlobWriter>> Create(absl::string_view room_id,
-                                                             absl::string_view address) = 0;
+                                                             absl::string_view address,
+                                                             absl::string_view uploader) = 0;
   // NOT_FOUND if there is no such blob.
   virtual absl::StatusOr<BlobMeta> Stat(absl::string_view room_id, absl::string_view address) = 0;
   // NOT_FOUND if there is no such blob.
   virtual absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view room_id,
                                                            absl::string_view address) = 0;
+  // Removes one blob (an upload whose uploader turned out not to be a member any more). OK if
+  // there is no such blob.
+  virtual absl::Status Delete(absl::string_view room_id, absl::string_view address) = 0;
   // Removes every blob of a room (when the room is deleted). OK if it had none.
   virtual absl::Status DeleteRoom(absl::string_view room_id) = 0;
+  // Calls `fn` once for every committed blob, in no particular order (blobs committed or removed
+  // meanwhile may or may not be reported). Reads the whole store: for usage accounting at start-up
+  // and on rare re-counts, not per request.
+  virtual absl::Status ForEachBlob(const std::function<void(const StoredBlob&)>& fn) = 0;
 };
 
 using BlobStorePtr = std::unique_ptr<BlobStore>;

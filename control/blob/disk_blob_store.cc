@@ -22,6 +22,7 @@ namespace {
 
 constexpr char kTmp[] = "/tmp";
 constexpr char kRooms[] = "/rooms";
+constexpr char kUploaders[] = "/uploaders";
 constexpr char kPartSuffix[] = ".part";
 constexpr char kLock[] = "/lock";
 constexpr uint64_t kWritebackBytes = 1 << 20;
@@ -83,19 +84,74 @@ std::string RandomName() {
   return common::HexEncode(bytes);
 }
 
+std::string TempPath(const std::string& dir) {
+  return absl::StrCat(dir, kTmp, "/", RandomName(), kPartSuffix);
+}
+
+// Writes `content` to a fresh file in tmp/ and renames it to `path` (replacing it), creating
+// `path`'s directory `parent` if needed. Not synced: callers use it for records they can lose.
+absl::Status ReplaceSmallFile(const std::string& dir, const std::string& parent,
+                              const std::string& path, absl::string_view content) {
+  std::string temp = TempPath(dir);
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("cannot create a record", errno);
+  bool written = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  int err = errno;
+  close(fd);
+  absl::Status status = written ? MakeDir(parent) : Errno("cannot write a record", err);
+  if (status.ok() && rename(temp.c_str(), path.c_str()) != 0) {
+    status = Errno("cannot move a record into place", errno);
+  }
+  if (!status.ok()) unlink(temp.c_str());
+  return status;
+}
+
+// The uploader in a record file; empty if there is none or it is not a key.
+std::string ReadUploader(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buffer[65];
+  ssize_t n = read(fd, buffer, sizeof buffer);
+  close(fd);
+  if (n != 64) return "";
+  std::string uploader(buffer, 64);
+  return common::IsLowerHexOfSize(uploader, 32) ? uploader : "";
+}
+
+// Removes every entry of `dir` and `dir` itself. OK if it does not exist.
+absl::Status RemoveDirTree(const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> names = ListDir(dir);
+  if (absl::IsNotFound(names.status())) return absl::OkStatus();
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    if (unlink(absl::StrCat(dir, "/", name).c_str()) != 0 && errno != ENOENT) {
+      return Errno("cannot remove a blob", errno);
+    }
+  }
+  if (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+    return Errno("cannot remove a room's blob directory", errno);
+  }
+  return absl::OkStatus();
+}
+
 class DiskBlobWriter final : public BlobWriter {
  public:
-  DiskBlobWriter(int fd, std::string temp_path, std::string room_dir, std::string rooms_dir,
-                 std::string final_path)
-      : fd_(fd),
-        temp_path_(std::move(temp_path)),
-        room_dir_(std::move(room_dir)),
-        rooms_dir_(std::move(rooms_dir)),
-        final_path_(std::move(final_path)) {}
+  // Where the blob and its uploader record go.
+  struct Paths {
+    std::string store_dir;
+    std::string temp;
+    std::string room_dir;
+    std::string final_path;
+    std::string uploader_dir;
+    std::string uploader_path;
+  };
+
+  DiskBlobWriter(int fd, Paths paths, std::string uploader)
+      : fd_(fd), paths_(std::move(paths)), uploader_(std::move(uploader)) {}
 
   ~DiskBlobWriter() override {
     if (fd_ >= 0) close(fd_);
-    if (!committed_) unlink(temp_path_.c_str());
+    if (!committed_) unlink(paths_.temp.c_str());
   }
 
   absl::Status Append(absl::string_view bytes) override {
@@ -128,28 +184,29 @@ class DiskBlobWriter final : public BlobWriter {
     fd_ = -1;
     if (rc != 0) return Errno("cannot sync a blob", err);
     struct stat st;
-    if (stat(room_dir_.c_str(), &st) != 0) {
-      if (absl::Status s = MakeDir(room_dir_); !s.ok()) return s;
-      if (absl::Status s = SyncDir(rooms_dir_); !s.ok()) return s;
+    if (stat(paths_.room_dir.c_str(), &st) != 0) {
+      if (absl::Status s = MakeDir(paths_.room_dir); !s.ok()) return s;
+      if (absl::Status s = SyncDir(paths_.store_dir + kRooms); !s.ok()) return s;
     }
     // link() never replaces: if the address is already stored (an earlier or a concurrent upload
     // of the same bytes), that blob stays as it is, with its creation time.
-    bool created = link(temp_path_.c_str(), final_path_.c_str()) == 0;
+    bool created = link(paths_.temp.c_str(), paths_.final_path.c_str()) == 0;
     if (!created && errno != EEXIST) return Errno("cannot move a blob into place", errno);
-    unlink(temp_path_.c_str());
+    unlink(paths_.temp.c_str());
     committed_ = true;
     if (created) {
-      if (absl::Status s = SyncDir(room_dir_); !s.ok()) return s;
+      if (absl::Status s = SyncDir(paths_.room_dir); !s.ok()) return s;
+      // Best effort (see the header): the blob is committed whatever happens here.
+      ReplaceSmallFile(paths_.store_dir, paths_.uploader_dir, paths_.uploader_path, uploader_)
+          .IgnoreError();
     }
     return created;
   }
 
  private:
   int fd_;
-  const std::string temp_path_;
-  const std::string room_dir_;
-  const std::string rooms_dir_;
-  const std::string final_path_;
+  const Paths paths_;
+  const std::string uploader_;
   bool committed_ = false;
   uint64_t written_ = 0;
   uint64_t flushed_ = 0;
@@ -189,7 +246,7 @@ class DiskBlobReader final : public BlobReader {
 absl::StatusOr<std::unique_ptr<DiskBlobStore>> DiskBlobStore::Open(const std::string& dir,
                                                                    int* orphans_removed) {
   if (dir.empty()) return absl::InvalidArgumentError("a blob directory is required");
-  for (const std::string& path : {dir, dir + kTmp, dir + kRooms}) {
+  for (const std::string& path : {dir, dir + kTmp, dir + kRooms, dir + kUploaders}) {
     if (absl::Status s = MakeDir(path); !s.ok()) return s;
   }
   // One server per directory: another one's uploads in tmp/ are not orphans.
@@ -222,16 +279,28 @@ std::string DiskBlobStore::RoomDir(absl::string_view room_id) const {
   return absl::StrCat(dir_, kRooms, "/", room_id);
 }
 
+std::string DiskBlobStore::UploaderDir(absl::string_view room_id) const {
+  return absl::StrCat(dir_, kUploaders, "/", room_id);
+}
+
 absl::StatusOr<std::unique_ptr<BlobWriter>> DiskBlobStore::Create(absl::string_view room_id,
-                                                                  absl::string_view address) {
+                                                                  absl::string_view address,
+                                                                  absl::string_view uploader) {
   if (absl::Status s = CheckNames(room_id, address); !s.ok()) return s;
-  std::string temp = absl::StrCat(dir_, kTmp, "/", RandomName(), kPartSuffix);
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (!uploader.empty() && !common::IsLowerHexOfSize(uploader, 32)) {
+    return absl::InvalidArgumentError("malformed uploader");
+  }
+  DiskBlobWriter::Paths paths;
+  paths.store_dir = dir_;
+  paths.temp = TempPath(dir_);
+  int fd = open(paths.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create a blob", errno);
-  std::string room_dir = RoomDir(room_id);
-  std::string final_path = absl::StrCat(room_dir, "/", address);
-  return std::unique_ptr<BlobWriter>(new DiskBlobWriter(fd, std::move(temp), std::move(room_dir),
-                                                        dir_ + kRooms, std::move(final_path)));
+  paths.room_dir = RoomDir(room_id);
+  paths.final_path = absl::StrCat(paths.room_dir, "/", address);
+  paths.uploader_dir = UploaderDir(room_id);
+  paths.uploader_path = absl::StrCat(paths.uploader_dir, "/", address);
+  return std::unique_ptr<BlobWriter>(
+      new DiskBlobWriter(fd, std::move(paths), std::string(uploader)));
 }
 
 absl::StatusOr<BlobMeta> DiskBlobStore::Stat(absl::string_view room_id,
@@ -266,21 +335,51 @@ absl::StatusOr<std::unique_ptr<BlobReader>> DiskBlobStore::Open(absl::string_vie
       new DiskBlobReader(fd, BlobMeta{static_cast<uint64_t>(st.st_size), ModifiedMs(st)}));
 }
 
+absl::Status DiskBlobStore::Delete(absl::string_view room_id, absl::string_view address) {
+  if (absl::Status s = CheckNames(room_id, address); !s.ok()) return s;
+  std::string room_dir = RoomDir(room_id);
+  if (unlink(absl::StrCat(room_dir, "/", address).c_str()) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return Errno("cannot remove a blob", errno);
+  }
+  unlink(absl::StrCat(UploaderDir(room_id), "/", address).c_str());
+  return SyncDir(room_dir);
+}
+
 absl::Status DiskBlobStore::DeleteRoom(absl::string_view room_id) {
   if (!common::IsLowerHexOfSize(room_id, 16)) return absl::InvalidArgumentError("malformed room id");
-  std::string room_dir = RoomDir(room_id);
+  if (absl::Status s = RemoveDirTree(RoomDir(room_id)); !s.ok()) return s;
+  if (absl::Status s = SyncDir(dir_ + kRooms); !s.ok()) return s;
+  return RemoveDirTree(UploaderDir(room_id));
+}
+
+absl::Status DiskBlobStore::ForEachBlob(const std::function<void(const StoredBlob&)>& fn) {
+  absl::StatusOr<std::vector<std::string>> rooms = ListDir(dir_ + kRooms);
+  if (!rooms.ok()) return rooms.status();
+  for (const std::string& room_id : *rooms) {
+    if (!common::IsLowerHexOfSize(room_id, 16)) continue;
+    if (absl::Status s = ForEachBlobOf(room_id, fn); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DiskBlobStore::ForEachBlobOf(const std::string& room_id,
+                                          const std::function<void(const StoredBlob&)>& fn) const {
+  const std::string room_dir = RoomDir(room_id);
   absl::StatusOr<std::vector<std::string>> names = ListDir(room_dir);
-  if (absl::IsNotFound(names.status())) return absl::OkStatus();
+  if (absl::IsNotFound(names.status())) return absl::OkStatus();  // deleted meanwhile
   if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    if (unlink(absl::StrCat(room_dir, "/", name).c_str()) != 0 && errno != ENOENT) {
-      return Errno("cannot remove a blob", errno);
+  for (const std::string& address : *names) {
+    if (!common::IsLowerHexOfSize(address, 32)) continue;
+    struct stat st;
+    if (stat(absl::StrCat(room_dir, "/", address).c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;
+      return Errno("cannot stat a blob", errno);
     }
+    fn(StoredBlob{room_id, address, static_cast<uint64_t>(st.st_size),
+                  ReadUploader(absl::StrCat(UploaderDir(room_id), "/", address))});
   }
-  if (rmdir(room_dir.c_str()) != 0 && errno != ENOENT) {
-    return Errno("cannot remove a room's blob directory", errno);
-  }
-  return SyncDir(dir_ + kRooms);
+  return absl::OkStatus();
 }
 
 }  // namespace unibus::control::blob

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/dir_entries.h"
+#include "control/blob/blob_store_conformance.h"
 
 namespace unibus::control::blob {
 namespace {
@@ -27,6 +28,16 @@ std::string TempDir() {
   return dir;
 }
 
+INSTANTIATE_TEST_SUITE_P(Disk, BlobStoreConformanceTest,
+                         ::testing::Values(BlobStoreFactory{"Disk",
+                                                            []() -> BlobStorePtr {
+                                                              auto store =
+                                                                  DiskBlobStore::Open(TempDir());
+                                                              if (!store.ok()) return nullptr;
+                                                              return *std::move(store);
+                                                            }}),
+                         BlobStoreFactoryName);
+
 std::string ReadAll(BlobReader& reader, size_t step) {
   std::string all, part;
   while (true) {
@@ -40,7 +51,7 @@ TEST(DiskBlobStoreTest, WrittenBlobIsInvisibleUntilCommit) {
   std::string dir = TempDir();
   auto store = DiskBlobStore::Open(dir);
   ASSERT_TRUE(store.ok()) << store.status();
-  auto writer = (*store)->Create(kRoom, kAddress);
+  auto writer = (*store)->Create(kRoom, kAddress, "");
   ASSERT_TRUE(writer.ok()) << writer.status();
   ASSERT_TRUE((*writer)->Append("hello ").ok());
   ASSERT_TRUE((*writer)->Append("world").ok());
@@ -75,7 +86,7 @@ TEST(DiskBlobStoreTest, DroppedWriterLeavesNothing) {
   auto store = DiskBlobStore::Open(dir);
   ASSERT_TRUE(store.ok());
   {
-    auto writer = (*store)->Create(kRoom, kAddress);
+    auto writer = (*store)->Create(kRoom, kAddress, "");
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE((*writer)->Append(std::string(100'000, 'x')).ok());
   }
@@ -88,7 +99,7 @@ TEST(DiskBlobStoreTest, SecondCommitOfTheSameAddressReportsNotCreated) {
   auto store = DiskBlobStore::Open(TempDir());
   ASSERT_TRUE(store.ok());
   for (bool expect_created : {true, false}) {
-    auto writer = (*store)->Create(kRoom, kAddress);
+    auto writer = (*store)->Create(kRoom, kAddress, "");
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE((*writer)->Append("same bytes").ok());
     absl::StatusOr<bool> created = (*writer)->Commit();
@@ -102,7 +113,7 @@ TEST(DiskBlobStoreTest, OpenRemovesOrphansOfACrash) {
   {
     auto store = DiskBlobStore::Open(dir);
     ASSERT_TRUE(store.ok());
-    auto committed = (*store)->Create(kRoom, kAddress);
+    auto committed = (*store)->Create(kRoom, kAddress, "");
     ASSERT_TRUE(committed.ok());
     ASSERT_TRUE((*committed)->Append("kept").ok());
     ASSERT_TRUE((*committed)->Commit().ok());
@@ -122,7 +133,7 @@ TEST(DiskBlobStoreTest, RefusesNamesThatAreNotHex) {
   auto store = DiskBlobStore::Open(TempDir());
   ASSERT_TRUE(store.ok());
   const std::string traversal = "../../../../etc/passwd" + std::string(42, '0');
-  EXPECT_TRUE(absl::IsInvalidArgument((*store)->Create(kRoom, traversal).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument((*store)->Create(kRoom, traversal, "").status()));
   EXPECT_TRUE(absl::IsInvalidArgument((*store)->Open("../" + kRoom.substr(3), kAddress).status()));
   EXPECT_TRUE(absl::IsInvalidArgument((*store)->Stat(kRoom, std::string(64, 'C')).status()));
   EXPECT_TRUE(absl::IsInvalidArgument((*store)->DeleteRoom("..")));
@@ -132,7 +143,7 @@ TEST(DiskBlobStoreTest, DeleteRoomRemovesItsBlobsOnly) {
   auto store = DiskBlobStore::Open(TempDir());
   ASSERT_TRUE(store.ok());
   for (const std::string& room : {kRoom, kOtherRoom}) {
-    auto writer = (*store)->Create(room, kAddress);
+    auto writer = (*store)->Create(room, kAddress, "");
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE((*writer)->Append("x").ok());
     ASSERT_TRUE((*writer)->Commit().ok());
@@ -148,7 +159,7 @@ TEST(DiskBlobStoreTest, OneStoreAtATimePerDirectory) {
   {
     auto first = DiskBlobStore::Open(dir);
     ASSERT_TRUE(first.ok());
-    auto upload = (*first)->Create(kRoom, kAddress);
+    auto upload = (*first)->Create(kRoom, kAddress, "");
     ASSERT_TRUE(upload.ok());
     ASSERT_TRUE((*upload)->Append("in flight").ok());
     // A second server on the same directory would take this upload for an orphan.
@@ -162,8 +173,8 @@ TEST(DiskBlobStoreTest, OneStoreAtATimePerDirectory) {
 TEST(DiskBlobStoreTest, ConcurrentUploadsOfOneAddressKeepTheFirstBlob) {
   auto store = DiskBlobStore::Open(TempDir());
   ASSERT_TRUE(store.ok());
-  auto a = (*store)->Create(kRoom, kAddress);
-  auto b = (*store)->Create(kRoom, kAddress);
+  auto a = (*store)->Create(kRoom, kAddress, "");
+  auto b = (*store)->Create(kRoom, kAddress, "");
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE((*a)->Append("same").ok());
   ASSERT_TRUE((*b)->Append("same").ok());

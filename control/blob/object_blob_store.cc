@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/crypto/hex.h"
 #include "common/crypto/sha256.h"
 
@@ -74,9 +75,11 @@ absl::StatusOr<std::optional<MetaRecord>> ReadMetaOf(const Bucket& b, const std:
 
 class ObjectBlobWriter final : public BlobWriter {
  public:
-  ObjectBlobWriter(Bucket bucket, std::string name, size_t chunk_size, const common::Clock& clock)
+  ObjectBlobWriter(Bucket bucket, std::string name, std::string uploader, size_t chunk_size,
+                   const common::Clock& clock)
       : bucket_(std::move(bucket)),
         name_(std::move(name)),
+        uploader_(std::move(uploader)),
         nuid_(layout::NewNuid()),
         chunk_subject_(layout::ChunkSubject(bucket_.name, nuid_)),
         chunk_size_(chunk_size),
@@ -115,6 +118,7 @@ class ObjectBlobWriter final : public BlobWriter {
     info.chunks = chunks_;
     info.max_chunk_size = static_cast<uint32_t>(chunk_size_);
     info.digest = DigestOf(hash_);
+    info.uploader = uploader_;
     for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
       absl::StatusOr<std::optional<MetaRecord>> existing = ReadMetaOf(bucket_, name_);
       if (!existing.ok()) return Fail(existing.status());
@@ -178,6 +182,7 @@ class ObjectBlobWriter final : public BlobWriter {
 
   const Bucket bucket_;
   const std::string name_;
+  const std::string uploader_;
   const std::string nuid_;
   const std::string chunk_subject_;
   const size_t chunk_size_;
@@ -345,10 +350,15 @@ absl::StatusOr<ObjectBlobStore::MetaRecord> ObjectBlobStore::LiveMeta(
 }
 
 absl::StatusOr<std::unique_ptr<BlobWriter>> ObjectBlobStore::Create(absl::string_view room_id,
-                                                                    absl::string_view address) {
+                                                                    absl::string_view address,
+                                                                    absl::string_view uploader) {
   if (absl::Status s = CheckNames(room_id, address); !s.ok()) return s;
-  return std::unique_ptr<BlobWriter>(new ObjectBlobWriter(
-      Bucket{api_, bucket_, stream_}, ObjectName(room_id, address), chunk_size_, clock_));
+  if (!uploader.empty() && !common::IsLowerHexOfSize(uploader, 32)) {
+    return absl::InvalidArgumentError("malformed uploader");
+  }
+  return std::unique_ptr<BlobWriter>(
+      new ObjectBlobWriter(Bucket{api_, bucket_, stream_}, ObjectName(room_id, address),
+                           std::string(uploader), chunk_size_, clock_));
 }
 
 absl::StatusOr<BlobMeta> ObjectBlobStore::Stat(absl::string_view room_id,
@@ -394,6 +404,11 @@ absl::Status ObjectBlobStore::DeleteObject(const std::string& name) const {
   return absl::AbortedError("a blob's meta kept changing while its room was deleted");
 }
 
+absl::Status ObjectBlobStore::Delete(absl::string_view room_id, absl::string_view address) {
+  if (absl::Status s = CheckNames(room_id, address); !s.ok()) return s;
+  return DeleteObject(ObjectName(room_id, address));
+}
+
 absl::Status ObjectBlobStore::DeleteRoom(absl::string_view room_id) {
   if (absl::Status s = CheckRoom(room_id); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> subjects =
@@ -406,6 +421,24 @@ absl::Status ObjectBlobStore::DeleteRoom(absl::string_view room_id) {
     if (absl::Status s = DeleteObject(*name); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status ObjectBlobStore::ForEachBlob(const std::function<void(const StoredBlob&)>& fn) {
+  // Metas are rolled up per name, so the stream holds one per object: walk them in order.
+  const std::string metas = layout::AllMetaSubject(bucket_);
+  for (uint64_t next = 1;;) {
+    absl::StatusOr<std::optional<StoredMsg>> msg = api_.GetNext(stream_, metas, next);
+    if (!msg.ok()) return msg.status();
+    if (!msg->has_value()) return absl::OkStatus();
+    next = (*msg)->seq + 1;
+    absl::StatusOr<layout::ObjectInfo> info = layout::DecodeObjectInfo((*msg)->data);
+    if (!info.ok()) return info.status();
+    if (info->deleted) continue;
+    std::vector<std::string> parts = absl::StrSplit(info->name, '/');
+    // Objects that are not blobs of ours (put by hand under other names) are not counted.
+    if (parts.size() != 2 || !CheckNames(parts[0], parts[1]).ok()) continue;
+    fn(StoredBlob{parts[0], parts[1], info->size, info->uploader});
+  }
 }
 
 }  // namespace unibus::control::blob

@@ -63,11 +63,14 @@ class ObjectBlobStore final : public BlobStore {
       const ObjectBlobStoreOptions& options, const common::Clock& clock);
 
   absl::StatusOr<std::unique_ptr<BlobWriter>> Create(absl::string_view room_id,
-                                                     absl::string_view address) override;
+                                                     absl::string_view address,
+                                                     absl::string_view uploader) override;
   absl::StatusOr<BlobMeta> Stat(absl::string_view room_id, absl::string_view address) override;
   absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view room_id,
                                                    absl::string_view address) override;
+  absl::Status Delete(absl::string_view room_id, absl::string_view address) override;
   absl::Status DeleteRoom(absl::string_view room_id) override;
+  absl::Status ForEachBlob(const std::function<void(const StoredBlob&)>& fn) override;
 
   const std::string& stream_name() const { return stream_; }
 

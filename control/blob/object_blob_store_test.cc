@@ -22,6 +22,7 @@
 #include "common/testing/test_bytes.h"
 #include "common/time/clock.h"
 #include "common/nats/jetstream_api.h"
+#include "control/blob/blob_store_conformance.h"
 #include "control/blob/object_layout.h"
 #include "gtest/gtest.h"
 
@@ -55,6 +56,67 @@ std::string ReadAll(BlobReader& reader, size_t piece = 50'000) {
   }
 }
 
+// One nats-server for the conformance suite; every store it makes has a bucket of its own.
+class ConformanceServer : public ::testing::Environment {
+ public:
+  static ConformanceServer* Get() {
+    static ConformanceServer* const kServer = [] {
+      auto* server = new ConformanceServer;
+      ::testing::AddGlobalTestEnvironment(server);  // gtest owns and tears it down
+      return server;
+    }();
+    return kServer;
+  }
+
+  void TearDown() override {
+    connection_.reset();
+    server_.reset();
+  }
+
+  BlobStorePtr NewStore() {
+    if (server_ == nullptr && !Connect()) return nullptr;
+    ObjectBlobStoreOptions options;
+    options.connection = connection_.get();
+    options.bucket = absl::StrCat("conformance_", ++buckets_);
+    options.chunk_size = kChunk;
+    absl::StatusOr<std::unique_ptr<ObjectBlobStore>> store = ObjectBlobStore::Open(options, clock_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    return *std::move(store);
+  }
+
+ private:
+  bool Connect() {
+    absl::StatusOr<std::unique_ptr<JetStreamServer>> server = JetStreamServer::Start(NewTestDir());
+    EXPECT_TRUE(server.ok()) << server.status();
+    if (!server.ok()) return false;
+    server_ = std::move(*server);
+    natsOptions* raw_opts = nullptr;
+    if (natsOptions_Create(&raw_opts) != NATS_OK) return false;
+    common::nats::NatsOptionsPtr opts(raw_opts);
+    natsConnection* nc = nullptr;
+    if (natsOptions_SetURL(raw_opts, server_->url().c_str()) != NATS_OK ||
+        natsConnection_Connect(&nc, raw_opts) != NATS_OK) {
+      return false;
+    }
+    connection_.reset(nc);
+    return true;
+  }
+
+  common::FakeClock clock_;
+  std::unique_ptr<JetStreamServer> server_;
+  common::nats::NatsConnectionPtr connection_;
+  int buckets_ = 0;
+};
+
+// Registered before main runs, so that gtest tears the server down after the last test.
+const ConformanceServer* const kConformanceServer = ConformanceServer::Get();
+
+INSTANTIATE_TEST_SUITE_P(Object, BlobStoreConformanceTest,
+                         ::testing::Values(BlobStoreFactory{
+                             "Object", [] { return ConformanceServer::Get()->NewStore(); }}),
+                         BlobStoreFactoryName);
+
 class ObjectBlobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -87,7 +149,7 @@ class ObjectBlobStoreTest : public ::testing::Test {
   absl::StatusOr<bool> Put(const std::string& room, const std::string& bytes,
                            size_t piece = 10'000) {
     absl::StatusOr<std::unique_ptr<BlobWriter>> writer =
-        store_->Create(room, common::Sha256Hex(bytes));
+        store_->Create(room, common::Sha256Hex(bytes), "");
     if (!writer.ok()) return writer.status();
     for (size_t at = 0; at < bytes.size(); at += piece) {
       absl::Status s = (*writer)->Append(absl::string_view(bytes).substr(at, piece));
@@ -150,7 +212,7 @@ TEST_F(ObjectBlobStoreTest, DroppedWriterLeavesNothing) {
   std::string bytes = TestBytes(3 * kChunk + 10, 3);
   {
     absl::StatusOr<std::unique_ptr<BlobWriter>> writer =
-        store_->Create(kRoomA, common::Sha256Hex(bytes));
+        store_->Create(kRoomA, common::Sha256Hex(bytes), "");
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE((*writer)->Append(bytes).ok());
     EXPECT_EQ(MessageCount(), 3u);  // full chunks went out as they filled; nothing visible
@@ -213,7 +275,7 @@ TEST_F(ObjectBlobStoreTest, MalformedNamesAreInvalidArgument) {
   };
   for (const auto& [room, address] : bad) {
     SCOPED_TRACE(absl::StrCat(room, " ", address));
-    EXPECT_TRUE(absl::IsInvalidArgument(store_->Create(room, address).status()));
+    EXPECT_TRUE(absl::IsInvalidArgument(store_->Create(room, address, "").status()));
     EXPECT_TRUE(absl::IsInvalidArgument(store_->Stat(room, address).status()));
     EXPECT_TRUE(absl::IsInvalidArgument(store_->Open(room, address).status()));
   }

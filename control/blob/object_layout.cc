@@ -119,6 +119,7 @@ std::string EncodeObjectInfo(const ObjectInfo& info) {
   if (info.max_chunk_size != 0) j["options"] = json{{"max_chunk_size", info.max_chunk_size}};
   if (!info.digest.empty()) j["digest"] = info.digest;
   if (info.deleted) j["deleted"] = true;
+  if (!info.uploader.empty()) j["metadata"] = json{{std::string(kUploaderKey), info.uploader}};
   return j.dump();
 }
 
@@ -151,6 +152,11 @@ absl::StatusOr<ObjectInfo> DecodeObjectInfo(absl::string_view text) {
   if (j.contains("deleted")) {
     if (!j["deleted"].is_boolean()) return bad();
     info.deleted = j["deleted"].get<bool>();
+  }
+  if (j.contains("metadata") && j["metadata"].is_object()) {
+    const json& m = j["metadata"];
+    auto uploader = m.find(std::string(kUploaderKey));
+    if (uploader != m.end() && uploader->is_string()) info.uploader = uploader->get<std::string>();
   }
   if (j.contains("options") && j["options"].is_object()) {
     const json& o = j["options"];

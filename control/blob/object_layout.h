@@ -32,6 +32,7 @@ namespace unibus::control::blob::object_layout {
 inline constexpr absl::string_view kRollupHeader = "Nats-Rollup";
 inline constexpr absl::string_view kRollupSubject = "sub";
 inline constexpr absl::string_view kDigestPrefix = "SHA-256=";
+inline constexpr absl::string_view kUploaderKey = "unibus-uploader";
 
 // Bucket names the Go client accepts: [A-Za-z0-9_-]+.
 bool IsValidBucket(absl::string_view bucket);
@@ -67,6 +68,9 @@ struct ObjectInfo {
   std::string digest;           // "SHA-256=..."; empty when deleted
   bool deleted = false;
   absl::Time mtime = absl::InfinitePast();  // InfinitePast: not stated (Go's zero time)
+  // Who created the object (hex sign_pub; empty: unknown), as metadata["unibus-uploader"]. The Go
+  // client keeps metadata as it is and shows it in `nats object info`.
+  std::string uploader;
 };
 
 std::string EncodeObjectInfo(const ObjectInfo& info);

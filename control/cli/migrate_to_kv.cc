@@ -15,7 +15,8 @@ std::string Counts(const store::StoreDump& dump) {
   size_t members = 0;
   for (const store::RoomDump& room : dump.rooms) members += room.members.size();
   return absl::StrCat(dump.users.size(), " users, ", dump.rooms.size(), " rooms, ", members,
-                      " memberships, ", dump.keys.size(), " sealed keys");
+                      " memberships, ", dump.keys.size(), " sealed keys, ",
+                      dump.deleted_rooms.size(), " deleted room ids");
 }
 
 std::string DefaultBackupPath(const std::string& db) {

@@ -124,7 +124,9 @@ int Serve(const ServeFlags& flags) {
             << ", mutual TLS required, cleartext rooms " << CleartextPolicy(options) << ", posture "
             << ((*server)->posture().ok() ? "ok" : "NOT OK") << ")\n"
             << "unibusd: " << where << " (blobs at most " << options.max_blob_bytes
-            << " bytes each, upload budget " << options.blob_upload_budget_bytes << " bytes)\n";
+            << " bytes each, upload budget " << options.blob_upload_budget_bytes
+            << " bytes, quotas " << options.blob_quota_per_room << " bytes per room and "
+            << options.blob_quota_per_identity << " per identity)\n";
   if (!flags.port_file.empty()) {
     absl::Status s =
         common::WriteFile(flags.port_file, absl::StrCat((*server)->port(), "\n"), 0644);

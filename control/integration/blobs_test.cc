@@ -618,5 +618,211 @@ TEST_F(BlobsTest, UploadFinishingAfterItsRoomWasDeletedLeavesNothing) {
   EXPECT_TRUE(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms")).empty());
 }
 
+
+// How a member stops being one while its upload streams.
+enum class Departure { kLeaves, kIsRemoved };
+
+// Bob uploads `bob_bytes` to Alice's room, stops being a member half-way (Leave, or Alice removes
+// him), then sends the rest. Returns his upload's status.
+grpc::Status UploadAcrossDeparture(const Peer& alice, const Peer& bob, const std::string& room,
+                                   const std::string& bob_bytes, Departure departure,
+                                   const std::function<bool()>& started) {
+  Upload upload(*bob.blobs);
+  upload.Header(room, Sha256Hex(bob_bytes), bob_bytes.size());
+  upload.Chunks(absl::string_view(bob_bytes).substr(0, kChunk));
+  if (!Eventually(started)) return grpc::Status(grpc::StatusCode::UNKNOWN, "upload never started");
+  grpc::StatusCode left;
+  if (departure == Departure::kLeaves) {
+    v1::LeaveRequest leave;
+    leave.set_room_id(room);
+    left = CodeOf(*bob.rooms, &v1::RoomService::Stub::Leave, leave);
+  } else {
+    v1::RemoveMemberRequest remove;
+    remove.set_room_id(room);
+    remove.set_sign_pub(bob.id.sign_pub_hex());
+    left = CodeOf(*alice.rooms, &v1::RoomService::Stub::RemoveMember, remove);
+  }
+  if (left != grpc::StatusCode::OK) return grpc::Status(left, "could not end the membership");
+  upload.Chunks(absl::string_view(bob_bytes).substr(kChunk));
+  return upload.Finish();
+}
+
+class BlobDepartureTest : public BlobsTest,
+                          public ::testing::WithParamInterface<Departure> {};
+
+TEST_P(BlobDepartureTest, MemberWhoDepartsDuringAnUploadLosesOnlyThatUpload) {
+  // Attack (H2): Bob, a member, starts an upload, leaves the room (or is removed) while it
+  // streams, then finishes it, so that the server's post-upload check takes "not a member" for
+  // "room deleted" and deletes every blob of the room. Failed before the fix (Alice's earlier
+  // blob was NOT_FOUND afterwards and rooms/<room> was gone).
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::string alices = TestBytes(kMiB, 97);
+  ASSERT_TRUE(Put(alice, room, alices).ok());
+  std::string bobs = TestBytes(2 * kMiB, 98);
+
+  grpc::Status s = UploadAcrossDeparture(alice, bob, room, bobs, GetParam(),
+                                         [&] { return DirEntries(TmpDir()).size() == 1; });
+  // A non-member is told what non-members are told (blobs.proto): NOT_FOUND.
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  std::string got;
+  s = Get(alice, room, Sha256Hex(alices), &got);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(got == alices) << "Alice's blob came back with " << got.size() << " bytes";
+  // Bob's blob is not kept: nobody who may still read the room uploaded it.
+  EXPECT_EQ(StatCode(alice, room, Sha256Hex(bobs)), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(Eventually([&] { return DirEntries(TmpDir()).empty(); }));
+  EXPECT_EQ(DirEntries(absl::StrCat(server_->blob_dir(), "/rooms/", room)).size(), 1u);
+}
+
+TEST_P(BlobDepartureTest, DepartedUploaderOfBytesAlreadyStoredRemovesNothing) {
+  // Attack (H2): Bob re-uploads the bytes of Alice's blob and departs while it streams; his
+  // upload created nothing, so nothing may be removed. Failed before the fix (the room's blobs,
+  // Alice's included, were deleted).
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::string alices = TestBytes(2 * kMiB, 99);
+  ASSERT_TRUE(Put(alice, room, alices).ok());
+
+  // Bytes already stored are not written to tmp/, so there is nothing to watch on disk. None is
+  // needed: the first chunk (512 KiB) is larger than the server's fixed 256 KiB stream window, so
+  // its write completes only once the server asked for it, i.e. after its first membership check.
+  grpc::Status s = UploadAcrossDeparture(alice, bob, room, alices, GetParam(), [] { return true; });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  std::string got;
+  s = Get(alice, room, Sha256Hex(alices), &got);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(got == alices) << "Alice's blob came back with " << got.size() << " bytes";
+}
+
+INSTANTIATE_TEST_SUITE_P(LeaveOrRemove, BlobDepartureTest,
+                         ::testing::Values(Departure::kLeaves, Departure::kIsRemoved),
+                         [](const ::testing::TestParamInfo<Departure>& info) {
+                           return info.param == Departure::kLeaves ? "Leaves" : "IsRemoved";
+                         });
+
+
+// Blobs of at most 1 MiB; quotas set per test.
+class BlobQuotaTest : public BlobsTest {
+ protected:
+  void SetUp() override {}
+  void StartWithQuotas(uint64_t per_room, uint64_t per_identity) {
+    StartServer({"--max_blob_bytes=1048576", absl::StrCat("--blob_quota_per_room=", per_room),
+                 absl::StrCat("--blob_quota_per_identity=", per_identity)});
+  }
+
+  // The header of `bytes` alone, the request stream left open: the answer must come from the
+  // header (a server that waited for the bytes would run into the deadline instead).
+  grpc::Status HeaderOnly(const Peer& p, const std::string& room, const std::string& bytes) {
+    Upload upload(*p.blobs);
+    upload.Header(room, Sha256Hex(bytes), bytes.size());
+    grpc::Status s = upload.FinishWithoutWritesDone();
+    EXPECT_EQ(upload.Trailer("unibus-retry-after-ms"), "");  // a quota is final: no retry hint
+    return s;
+  }
+
+  // Restarts unibusd and gives the peers new connections (their old ones died with the process).
+  void RestartServer(std::initializer_list<Peer*> peers) {
+    ASSERT_TRUE(server_->Restart().ok());
+    for (Peer* p : peers) {
+      auto channel = server_->ChannelFor(p->id);
+      p->rooms = v1::RoomService::NewStub(channel);
+      p->blobs = v1::BlobService::NewStub(channel);
+    }
+  }
+
+  // Every blob in `blobs` (room, bytes) reads back intact.
+  void ExpectReadable(const Peer& p, const std::vector<std::pair<std::string, std::string>>& blobs) {
+    for (const auto& [room, bytes] : blobs) {
+      std::string got;
+      grpc::Status s = Get(p, room, Sha256Hex(bytes), &got);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      EXPECT_TRUE(got == bytes) << "a blob of " << bytes.size() << " came back with " << got.size();
+    }
+  }
+};
+
+TEST_F(BlobQuotaTest, RoomQuotaRefusesTheUploadThatWouldExceedItAndSparesOtherRooms) {
+  // Attack (L4): a member fills a room (and with it the disk) with blobs. Failed before the fix
+  // (unibusd had no quota: the fourth MiB into a 3 MiB room was stored).
+  StartWithQuotas(/*per_room=*/3 * kMiB, /*per_identity=*/100 * kMiB);
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  std::string other_room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::vector<std::pair<std::string, std::string>> stored;
+  for (int i = 0; i < 3; ++i) {
+    stored.emplace_back(room, TestBytes(kMiB, 200 + i));
+    grpc::Status s = Put(alice, room, stored.back().second);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
+  }
+  grpc::Status s = HeaderOnly(alice, room, TestBytes(kMiB, 210));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_NE(s.error_message().find("room's blob storage quota"), std::string::npos)
+      << s.error_message();
+  // The room is full for every member, whatever size one declares...
+  EXPECT_EQ(Put(bob, room, TestBytes(1000, 211)).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // ... but bytes already stored cost nothing, and another room has its own quota.
+  EXPECT_TRUE(Put(bob, room, stored.front().second).ok());
+  stored.emplace_back(other_room, TestBytes(kMiB, 212));
+  EXPECT_TRUE(Put(alice, other_room, stored.back().second).ok());
+  ExpectReadable(alice, stored);
+
+  // The count is derived from what is stored, so a restart changes nothing.
+  RestartServer({&alice, &bob});
+  s = HeaderOnly(alice, room, TestBytes(kMiB, 213));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_TRUE(Put(alice, other_room, TestBytes(kMiB, 215)).ok());
+  ExpectReadable(alice, stored);
+}
+
+TEST_F(BlobQuotaTest, IdentityQuotaCountsEveryRoomAndSparesOtherIdentities) {
+  // Attack (L4): a member spreads its blobs over many rooms of its own. Failed before the fix
+  // (unibusd had no quota: a fourth MiB from a 3 MiB identity was stored).
+  StartWithQuotas(/*per_room=*/100 * kMiB, /*per_identity=*/3 * kMiB);
+  Peer alice = NewPeer("alice");
+  Peer bob = NewPeer("bob");
+  std::string room = NewRoom(alice);
+  std::string other_room = NewRoom(alice);
+  AddMember(alice, room, bob);
+  std::vector<std::pair<std::string, std::string>> stored = {
+      {room, TestBytes(kMiB, 220)}, {other_room, TestBytes(kMiB, 221)}};
+  for (const auto& [where, bytes] : stored) ASSERT_TRUE(Put(alice, where, bytes).ok());
+
+  // One more MiB in flight takes Alice to her quota: even a small upload beside it is refused,
+  // so concurrent uploads cannot overshoot together.
+  std::string third = TestBytes(kMiB, 222);
+  Upload held(*alice.blobs);
+  held.Header(room, Sha256Hex(third), third.size());
+  held.Chunks(absl::string_view(third).substr(0, kChunk));
+  ASSERT_TRUE(Eventually([&] { return DirEntries(TmpDir()).size() == 1; }));
+  grpc::Status s = HeaderOnly(alice, other_room, TestBytes(1000, 223));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_NE(s.error_message().find("your blob storage quota"), std::string::npos)
+      << s.error_message();
+  held.Chunks(absl::string_view(third).substr(kChunk));
+  ASSERT_TRUE(held.Finish().ok());
+  stored.emplace_back(room, third);
+
+  EXPECT_EQ(Put(alice, other_room, TestBytes(1000, 224)).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Another identity, in the same room: its own quota.
+  stored.emplace_back(room, TestBytes(kMiB, 225));
+  EXPECT_TRUE(Put(bob, room, stored.back().second).ok());
+  ExpectReadable(alice, stored);
+
+  RestartServer({&alice, &bob});
+  EXPECT_EQ(Put(alice, room, TestBytes(1000, 226)).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(Put(bob, room, TestBytes(kMiB, 227)).ok());
+  ExpectReadable(alice, stored);
+}
+
 }  // namespace
 }  // namespace unibus::control

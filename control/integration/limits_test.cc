@@ -65,6 +65,64 @@ TEST(LimitsTest, UnknownKeysAreRateLimitedToo) {
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+TEST(LimitsTest, ServiceIdentityIsNotThrottledByThePerIdentityLimitMembersStillAre) {
+  // Attack (M4): a member makes many changes at once (DeleteRoom of a room with many members),
+  // and unibus-authd, the service identity, follows each with a GetGrants call: more calls than
+  // the per-identity burst allows. Its refused calls would lock the affected users out of NATS.
+  // Failed before the fix (the service's sixth GetGrants was RESOURCE_EXHAUSTED).
+  auto server = testing::UnibusdProcess::Start(testing::NewTempDir("rate-service"),
+                                                {"--rate_limit=0.001", "--rate_burst=5"})
+                    .value();
+  Identity service = Identity::Generate();
+  Identity member = Identity::Generate();
+  ASSERT_TRUE(server->AddUser(service, v1::ROLE_SERVICE, "authd").ok());
+  ASSERT_TRUE(server->AddUser(member, v1::ROLE_MEMBER, "chatty").ok());
+  auto broker = v1::BrokerService::NewStub(server->ChannelFor(service));
+  v1::GetGrantsRequest request;
+  request.set_sign_pub(member.sign_pub_hex());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(CodeOf(*broker, &v1::BrokerService::Stub::GetGrants, request),
+              grpc::StatusCode::OK)
+        << i;
+  }
+  // A member doing the same is still limited.
+  auto users = v1::UserService::NewStub(server->ChannelFor(member));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(CodeOf(*users, &v1::UserService::Stub::WhoAmI, v1::WhoAmIRequest()),
+              grpc::StatusCode::OK)
+        << i;
+  }
+  EXPECT_EQ(CodeOf(*users, &v1::UserService::Stub::WhoAmI, v1::WhoAmIRequest()),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST(LimitsTest, ARevokedServiceIdentityIsRefusedWithoutTheExemption) {
+  // Guard on the M4 exemption: a leaked service key that an admin revokes must not keep it. Its
+  // next call is refused for the revocation and later ones by the limiter again. (Before the fix
+  // this failed earlier, at the service's sixth call, like the test above.)
+  auto server = testing::UnibusdProcess::Start(testing::NewTempDir("rate-revoked-service"),
+                                                {"--rate_limit=0.001", "--rate_burst=5"})
+                    .value();
+  Identity service = Identity::Generate();
+  ASSERT_TRUE(server->AddUser(service, v1::ROLE_SERVICE, "authd").ok());
+  auto broker = v1::BrokerService::NewStub(server->ChannelFor(service));
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(CodeOf(*broker, &v1::BrokerService::Stub::ListGrants, v1::ListGrantsRequest()),
+              grpc::StatusCode::OK)
+        << i;
+  }
+  auto admin = v1::UserService::NewStub(server->ChannelFor(server->admin()));
+  v1::RevokeUserRequest revoke;
+  revoke.set_sign_pub(service.sign_pub_hex());
+  ASSERT_EQ(CodeOf(*admin, &v1::UserService::Stub::RevokeUser, revoke), grpc::StatusCode::OK);
+  // The first call after the revocation is refused for the revocation; later ones by the
+  // limiter, which applies again to an identity that is not an active service.
+  EXPECT_EQ(CodeOf(*broker, &v1::BrokerService::Stub::ListGrants, v1::ListGrantsRequest()),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CodeOf(*broker, &v1::BrokerService::Stub::ListGrants, v1::ListGrantsRequest()),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 TEST(LimitsTest, ClientPingingTooOftenIsDisconnected) {
   // A client flooding HTTP/2 pings on an idle stream: the server's keepalive policy (pings no
   // more often than every 10 s, two strikes) sends GOAWAY and the stream ends UNAVAILABLE.

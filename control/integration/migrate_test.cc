@@ -103,6 +103,9 @@ void Populate(const std::string& db) {
   ASSERT_TRUE(s.AddMember(Room(3), MemberOf(6), 1, Keys(3, 1, {6})).ok());
   ASSERT_TRUE(s.RevokeUser(Key(6), 9999).ok());
   ASSERT_TRUE(s.GetRoom(Room(3))->needs_rekey());
+  // Room 4: deleted; its id must stay refused after the migration (its tombstone is copied).
+  ASSERT_TRUE(s.CreateRoom(MakeRoom(4, 2, false), nullptr).ok());
+  ASSERT_TRUE(s.DeleteRoom(Room(4)).ok());
 }
 
 class MigrateToKvTest : public ::testing::Test {
@@ -160,6 +163,7 @@ TEST_F(MigrateToKvTest, CopiesEveryRecordAndASecondRunConverges) {
   ASSERT_NE(source.find("key "), std::string::npos) << source;
   ASSERT_NE(source.find("needs_rekey: true"), std::string::npos) << source;
   ASSERT_NE(source.find("USER_STATUS_REVOKED"), std::string::npos) << source;
+  ASSERT_NE(source.find("deleted_room " + Room(4)), std::string::npos) << source;
 
   ASSERT_EQ(Migrate(db, dir_ + "/backup1.db"), 0) << ReadFileOrEmpty(dir_ + "/migrate.log");
   EXPECT_EQ(Export(""), source);

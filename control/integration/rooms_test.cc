@@ -1319,13 +1319,63 @@ TEST_F(RoomsTest, DeleteRoomByTheOwnerRemovesItForEveryone) {
     EXPECT_TRUE(MyRoomIds(*p).empty());
   }
   EXPECT_EQ(CodeOf(*owner.rooms, &Rooms::DeleteRoom, del), grpc::StatusCode::NOT_FOUND);
-  // The id is free again; the new room starts clean (no leftover members or keys).
-  KeyedRoom again{room.id, 1, NewRoomKey()};
-  ASSERT_EQ(CodeOf(*member.rooms, &Rooms::CreateRoom,
-                   EncryptedRoomRequest(member.id, again.id, again.key)),
+}
+
+// A cleartext room with history, created with the given id.
+v1::CreateRoomRequest CleartextRoomRequest(const std::string& room_id) {
+  v1::CreateRoomRequest request;
+  request.set_room_id(room_id);
+  request.set_name("history");
+  request.set_encrypted(false);
+  request.set_history(true);
+  return request;
+}
+
+TEST(RoomIdReuseTest, DeletedRoomIdCannotBeCreatedAgainEvenAfterARestart) {
+  // Attack (L1): Mallory, removed from a cleartext room with history, learns that it was deleted
+  // and creates a room with the same id (it is in every frame header and blob token), to own its
+  // subject and read the history retained there, including what was sent after her removal.
+  // Failed before the fix (her CreateRoom answered OK and she owned the id).
+  auto server = testing::UnibusdProcess::Start(testing::NewTempDir("reuse")).value();
+  Identity alice = Identity::Generate(), mallory = Identity::Generate();
+  ASSERT_TRUE(server->AddUser(alice, v1::ROLE_MEMBER, "alice").ok());
+  ASSERT_TRUE(server->AddUser(mallory, v1::ROLE_MEMBER, "mallory").ok());
+  auto alices = v1::RoomService::NewStub(server->ChannelFor(alice));
+  auto mallorys = v1::RoomService::NewStub(server->ChannelFor(mallory));
+  const std::string id = NewRoomId();
+  ASSERT_EQ(CodeOf(*alices, &Rooms::CreateRoom, CleartextRoomRequest(id)), grpc::StatusCode::OK);
+  v1::AddMemberRequest add;
+  add.set_room_id(id);
+  add.set_sign_pub(mallory.sign_pub_hex());
+  add.set_role(v1::ROOM_ROLE_MEMBER);
+  ASSERT_EQ(CodeOf(*alices, &Rooms::AddMember, add), grpc::StatusCode::OK);
+  v1::RemoveMemberRequest remove;
+  remove.set_room_id(id);
+  remove.set_sign_pub(mallory.sign_pub_hex());
+  ASSERT_EQ(CodeOf(*alices, &Rooms::RemoveMember, remove), grpc::StatusCode::OK);
+  v1::DeleteRoomRequest del;
+  del.set_room_id(id);
+  ASSERT_EQ(CodeOf(*alices, &Rooms::DeleteRoom, del), grpc::StatusCode::OK);
+
+  EXPECT_EQ(CodeOf(*mallorys, &Rooms::CreateRoom, CleartextRoomRequest(id)),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(CodeOf(*mallorys, &Rooms::CreateRoom,
+                   EncryptedRoomRequest(mallory, id, NewRoomKey())),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // Not even its old owner: an id names one room, once.
+  EXPECT_EQ(CodeOf(*alices, &Rooms::CreateRoom, CleartextRoomRequest(id)),
+            grpc::StatusCode::ALREADY_EXISTS);
+  v1::GetRoomRequest get;
+  get.set_room_id(id);
+  EXPECT_EQ(CodeOf(*mallorys, &Rooms::GetRoom, get), grpc::StatusCode::NOT_FOUND);
+
+  // The tombstone is stored, not remembered.
+  ASSERT_TRUE(server->Restart().ok());
+  mallorys = v1::RoomService::NewStub(server->ChannelFor(mallory));
+  EXPECT_EQ(CodeOf(*mallorys, &Rooms::CreateRoom, CleartextRoomRequest(id)),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(CodeOf(*mallorys, &Rooms::CreateRoom, CleartextRoomRequest(NewRoomId())),
             grpc::StatusCode::OK);
-  EXPECT_EQ(Members(member, again.id), std::vector<std::string>{member.pub()});
-  EXPECT_EQ(GetRoomCode(owner, again.id), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(RoomsTest, DeleteRoomByAGlobalAdminWhoIsNotAMemberWorks) {

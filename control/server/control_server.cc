@@ -47,6 +47,10 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
       download_guard_(blob::TransferGuard::Options{options.blob_downloads_per_identity,
                                                    options.blob_transfer_idle_timeout,
                                                    absl::Seconds(1)}),
+      blob_quota_(*blobs_store_,
+                  blob::BlobQuota::Limits{options.blob_quota_per_room,
+                                          options.blob_quota_per_identity, absl::Minutes(1)},
+                  clock),
       limiter_(options.rate_limit_per_second, options.rate_limit_burst, clock),
       auth_(*store_, limiter_) {
   bool loopback = IsLoopbackListen(options.listen);
@@ -60,6 +64,8 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
     if (absl::Status s = blobs_store_->DeleteRoom(room_id); !s.ok()) {
       std::cerr << "unibusd: blob store: cannot remove a deleted room's blobs: " << s.message()
                 << "\n";
+    } else {
+      blob_quota_.RoomRemoved(room_id);
     }
   };
   rooms_ = std::make_unique<service::RoomServiceImpl>(*store_, auth_, notifier_, clock,
@@ -71,13 +77,24 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
   // being parsed and its parsed copy (each at most one message).
   blob_options.upload_reservation_bytes =
       kStreamWindowBytes + 2 * static_cast<uint64_t>(options.max_message_bytes);
-  blobs_ = std::make_unique<service::BlobServiceImpl>(*store_, auth_, *blobs_store_,
+  blobs_ = std::make_unique<service::BlobServiceImpl>(*store_, auth_, *blobs_store_, blob_quota_,
                                                       upload_budget_, upload_guard_, download_guard_,
                                                       blob_options);
-  health_ = std::make_unique<HealthServiceImpl>([this] { return posture(); });
+  posture_ = std::make_unique<PostureMonitor>([this] { return ProbePosture(); },
+                                              options.posture_interval, clock);
+  health_ = std::make_unique<HealthServiceImpl>(
+      *posture_, [this](const grpc::CallbackServerContext& context) {
+        return auth_.Throttle(context);
+      },
+      options.max_health_watches);
 }
 
-ControlServer::~ControlServer() { Shutdown(absl::ZeroDuration()); }
+ControlServer::~ControlServer() {
+  Shutdown(absl::ZeroDuration());
+  server_.reset();   // every call done before the services go
+  health_.reset();
+  posture_->Stop();  // before the store it probes goes
+}
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions& options,
                                                                     store::StorePtr store,
@@ -90,15 +107,22 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   if (blobs == nullptr) return absl::InvalidArgumentError("a blob store is required");
   if (options.max_blob_bytes == 0 || options.blob_upload_budget_bytes == 0 ||
       options.blob_uploads_per_identity < 1 || options.blob_downloads_per_identity < 1 ||
-      options.blob_transfer_idle_timeout <= absl::ZeroDuration() || options.max_threads < 16) {
+      options.blob_transfer_idle_timeout <= absl::ZeroDuration() || options.max_threads < 16 ||
+      options.blob_quota_per_room == 0 || options.blob_quota_per_identity == 0 ||
+      options.max_health_watches < 1 || options.posture_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "the blob size limit, upload budget, transfers per identity and idle timeout must be "
-        "positive, and max_threads at least 16");
+        "the blob size limit, upload budget, quotas, transfers per identity, idle timeout, "
+        "health watchers and posture interval must be positive, and max_threads at least 16");
   }
   if (options.rate_limit_per_second <= 0 || options.rate_limit_burst < 1) {
     return absl::InvalidArgumentError("rate limits must be positive");
   }
   std::unique_ptr<ControlServer> self(new ControlServer(options, std::move(store), std::move(blobs), clock));
+  // Counted now so that the first upload does not wait for it; if the store cannot be read yet,
+  // the first upload counts (and is refused UNAVAILABLE until it can).
+  if (absl::Status s = self->blob_quota_.Recount(); !s.ok()) {
+    std::cerr << "unibusd: blob quota: cannot count stored blobs yet: " << s.message() << "\n";
+  }
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::SslServerCredentialsOptions tls(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
@@ -121,7 +145,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Server
   return self;
 }
 
-Posture ControlServer::posture() const {
+Posture ControlServer::ProbePosture() const {
   Posture p;
   p.loopback_only = IsLoopbackListen(options_.listen);
   p.cleartext_rooms_allowed = allow_cleartext_;

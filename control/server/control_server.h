@@ -15,10 +15,13 @@
 
 #include "absl/status/statusor.h"
 #include "common/time/clock.h"
+#include "control/blob/blob_quota.h"
 #include "control/blob/blob_store.h"
 #include "control/blob/upload_budget.h"
 #include "control/blob/transfer_guard.h"
 #include "control/server/health_service.h"
+#include "control/server/posture.h"
+#include "control/server/posture_monitor.h"
 #include "control/service/authenticator.h"
 #include "control/service/blob_service.h"
 #include "control/service/broker_service.h"
@@ -39,7 +42,7 @@ struct ServerOptions {
   std::string tls_key_pem;
   // kAuto allows cleartext rooms only when the listener is bound to loopback.
   CleartextRooms cleartext_rooms = CleartextRooms::kAuto;
-  // Per identity.
+  // Per identity; active service identities (unibus-authd) are exempt (authenticator.h).
   double rate_limit_per_second = 200;
   double rate_limit_burst = 400;
   int max_message_bytes = 1 << 20;
@@ -61,9 +64,18 @@ struct ServerOptions {
   int blob_uploads_per_identity = 4;
   int blob_downloads_per_identity = 8;
   absl::Duration blob_transfer_idle_timeout = absl::Seconds(30);
+  // Bytes of stored blobs one room may hold, and one identity may have created (blob_quota.h);
+  // over either, an upload is refused from its header with RESOURCE_EXHAUSTED.
+  uint64_t blob_quota_per_room = uint64_t{2} << 30;
+  uint64_t blob_quota_per_identity = uint64_t{1} << 30;
   // Threads serving calls (gRPC's sync server spends one per running call); beyond them new
   // calls are refused with RESOURCE_EXHAUSTED instead of growing without bound.
   int max_threads = 1024;
+  // Health/Watch streams open at once, over all callers (they cost no thread, but memory and a
+  // write per posture change each); beyond them Watch is RESOURCE_EXHAUSTED.
+  int max_health_watches = 16;
+  // How often the health posture is probed (the store is read then, never per health call).
+  absl::Duration posture_interval = absl::Seconds(1);
 };
 
 class ControlServer {
@@ -77,8 +89,8 @@ class ControlServer {
   ~ControlServer();
 
   int port() const { return port_; }
-  // The node's security posture right now.
-  Posture posture() const;
+  // The node's security posture, as last probed (at most `posture_interval` ago).
+  Posture posture() const { return posture_->Current(); }
   // Wakes the change-feed watchers (WatchChanges) at once: for changes written by other nodes.
   // Thread-safe.
   void NotifyChanges() { notifier_.Notify(); }
@@ -90,6 +102,8 @@ class ControlServer {
  private:
   ControlServer(const ServerOptions& options, store::StorePtr store, blob::BlobStorePtr blobs,
                 const common::Clock& clock);
+  // Reads the store: only the PostureMonitor calls it.
+  Posture ProbePosture() const;
 
   const ServerOptions options_;
   store::StorePtr store_;
@@ -97,6 +111,7 @@ class ControlServer {
   blob::UploadBudget upload_budget_;
   blob::TransferGuard upload_guard_;
   blob::TransferGuard download_guard_;
+  blob::BlobQuota blob_quota_;
   common::limits::RateLimiter limiter_;
   service::Authenticator auth_;
   service::ChangeNotifier notifier_;
@@ -105,6 +120,7 @@ class ControlServer {
   std::unique_ptr<service::RoomServiceImpl> rooms_;
   std::unique_ptr<service::BrokerServiceImpl> broker_;
   std::unique_ptr<service::BlobServiceImpl> blobs_;
+  std::unique_ptr<PostureMonitor> posture_;
   std::unique_ptr<HealthServiceImpl> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

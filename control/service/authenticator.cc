@@ -29,7 +29,7 @@ const char* RoleName(v1::Role role) {
 
 }  // namespace
 
-absl::StatusOr<std::string> Authenticator::CallerKey(const grpc::ServerContext& context) {
+absl::StatusOr<std::string> Authenticator::CallerKey(const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   std::vector<grpc::string_ref> pems =
       auth ? auth->FindPropertyValues("x509_pem_cert") : std::vector<grpc::string_ref>{};
@@ -51,14 +51,46 @@ absl::StatusOr<std::string> Authenticator::CallerKey(const grpc::ServerContext& 
   return hex;
 }
 
+absl::Status Authenticator::Throttle(const grpc::ServerContextBase& context) {
+  absl::StatusOr<std::string> key = CallerKey(context);
+  if (!key.ok()) return key.status();
+  if (!WithinRate(*key)) {
+    return absl::ResourceExhaustedError("rate limit exceeded; slow down and retry");
+  }
+  return absl::OkStatus();
+}
+
+bool Authenticator::WithinRate(const std::string& key) {
+  return limiter_.Allow(key) || IsKnownService(key);
+}
+
+bool Authenticator::IsKnownService(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  return services_.contains(key);
+}
+
+void Authenticator::NoteUser(const std::string& key, const absl::StatusOr<v1::User>& user) {
+  if (!user.ok() && !absl::IsNotFound(user.status())) return;
+  const bool service = user.ok() && user->status() == v1::USER_STATUS_ACTIVE &&
+                       user->role() == v1::ROLE_SERVICE;
+  absl::MutexLock lock(&mu_);
+  if (service) {
+    services_.insert(key);
+  } else {
+    services_.erase(key);
+  }
+}
+
 absl::StatusOr<v1::User> Authenticator::Authorize(const grpc::ServerContext& context,
                                                   RoleSet allowed) {
   absl::StatusOr<std::string> key = CallerKey(context);
   if (!key.ok()) return key.status();
-  if (!limiter_.Allow(*key)) {
+  // Limited before the store is read, so unknown keys cost no store reads beyond their budget.
+  if (!WithinRate(*key)) {
     return absl::ResourceExhaustedError("rate limit exceeded; slow down and retry");
   }
   absl::StatusOr<v1::User> user = store_.GetUser(*key);
+  NoteUser(*key, user);
   if (absl::IsNotFound(user.status())) {
     return absl::UnauthenticatedError("this key is not on the allowlist");
   }

@@ -6,7 +6,10 @@
 // Authorize returns the caller's user record, or:
 //   UNAUTHENTICATED    no certificate key, a key that is not Ed25519, or a key not on the allowlist
 //   PERMISSION_DENIED  revoked, or a role outside `allowed`
-//   RESOURCE_EXHAUSTED over the per-identity rate limit
+//   RESOURCE_EXHAUSTED over the per-identity rate limit, which applies to every key (also keys not
+//                      on the allowlist, before the store is read) except active service
+//                      identities (unibus-authd): their calls follow bursts of changes that
+//                      members cause, and refusing them would lock users out of NATS.
 //   UNAVAILABLE        the store cannot answer (never treated as "allowed")
 #ifndef UNIBUS_CONTROL_SERVICE_AUTHENTICATOR_H_
 #define UNIBUS_CONTROL_SERVICE_AUTHENTICATOR_H_
@@ -18,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/limits/rate_limiter.h"
@@ -40,14 +44,28 @@ class Authenticator {
 
   absl::StatusOr<v1::User> Authorize(const grpc::ServerContext& context, RoleSet allowed);
 
+  // For calls open to every certificate (grpc.health.v1): OK, or UNAUTHENTICATED (no Ed25519
+  // certificate key) / RESOURCE_EXHAUSTED (the key's rate limit, as in Authorize). Reads no store.
+  absl::Status Throttle(const grpc::ServerContextBase& context);
+
  private:
   // Hex key of the certificate; parsed certificates are cached (bounded).
-  absl::StatusOr<std::string> CallerKey(const grpc::ServerContext& context);
+  absl::StatusOr<std::string> CallerKey(const grpc::ServerContextBase& context);
+  // False if `key` is over its rate limit and not exempt.
+  bool WithinRate(const std::string& key);
+  // Whether `key` was an active service identity when its user record was last read.
+  bool IsKnownService(const std::string& key);
+  // Remembers what the store said about `key` (only an answer counts, not a store failure).
+  void NoteUser(const std::string& key, const absl::StatusOr<v1::User>& user);
 
   store::Store& store_;
   common::limits::RateLimiter& limiter_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::string> key_by_pem_ ABSL_GUARDED_BY(mu_);
+  // Keys exempt from the rate limiter: as many as the admins made service identities. The user
+  // record is still read on every call, so a revoked service is refused at its next call and
+  // loses the exemption with it.
+  absl::flat_hash_set<std::string> services_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace unibus::control::service

@@ -93,42 +93,77 @@ grpc::Status BlobServiceImpl::PutBlob(grpc::ServerContext* context,
           "a blob of ", header.size(), " bytes is over this server's maximum of ",
           options_.max_blob_bytes, " bytes"));
     }
-    absl::Status received = ReceiveUpload(context, reader, header, *ticket, response);
+    absl::StatusOr<Destination> destination = OpenDestination(header, caller);
+    if (!destination.ok()) return destination.status();
+    absl::Status received =
+        ReceiveUpload(context, reader, header, *ticket, *destination, response);
     if (!received.ok()) return received;
-    // The room may have been deleted while the bytes streamed; its deletion then freed the
-    // room's blobs before this one was committed. Check again, and clean up after it.
-    if (absl::Status s = CheckMember(header.room_id(), caller); !s.ok()) {
-      if (absl::IsNotFound(s)) {
-        if (absl::Status gone = blobs_.DeleteRoom(header.room_id()); !gone.ok()) {
-          StorageError(gone).IgnoreError();  // logged; the caller's answer is NOT_FOUND anyway
-        }
-      }
-      response->Clear();
-      return s;
-    }
-    return absl::OkStatus();
+    absl::Status still = CheckStillMember(header, caller, response->created());
+    if (!still.ok()) response->Clear();
+    return still;
   });
+}
+
+absl::Status BlobServiceImpl::CheckStillMember(const v1::PutBlobHeader& header,
+                                               const v1::User& caller, bool created) {
+  // While the bytes streamed, the caller may have left or been removed, or the room may have been
+  // deleted (its deletion then freed the room's blobs before this one was committed).
+  absl::StatusOr<v1::Member> member = store_.GetMember(header.room_id(), caller.sign_pub());
+  if (member.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(member.status())) return member.status();
+  // Only what this upload created is removed: anything else in the room belongs to others, and
+  // bytes that were stored already are theirs too.
+  if (created) {
+    if (absl::Status s = blobs_.Delete(header.room_id(), header.address()); !s.ok()) {
+      StorageError(s).IgnoreError();  // logged; the caller's answer is NOT_FOUND anyway
+    } else {
+      quota_.Removed(header.room_id(), caller.sign_pub(), header.size());
+    }
+  }
+  absl::StatusOr<v1::Room> room = store_.GetRoom(header.room_id());
+  if (absl::IsNotFound(room.status())) {
+    // The room is gone for good (a deleted id is never created again): free what remains.
+    if (absl::Status s = blobs_.DeleteRoom(header.room_id()); !s.ok()) {
+      StorageError(s).IgnoreError();
+    } else {
+      quota_.RoomRemoved(header.room_id());
+    }
+  }
+  // The caller is told what every non-member is told (blobs.proto).
+  return absl::NotFoundError("room not found");
+}
+
+absl::StatusOr<BlobServiceImpl::Destination> BlobServiceImpl::OpenDestination(
+    const v1::PutBlobHeader& header, const v1::User& caller) {
+  // Bytes already stored are hashed but not written again.
+  absl::StatusOr<blob::BlobMeta> existing = blobs_.Stat(header.room_id(), header.address());
+  if (!existing.ok() && !absl::IsNotFound(existing.status())) {
+    return StorageError(existing.status());
+  }
+  Destination destination;
+  if (existing.ok() && existing->size == header.size()) return destination;
+  absl::StatusOr<blob::BlobQuota::Reservation> reserved =
+      quota_.Reserve(header.room_id(), caller.sign_pub(), header.size());
+  if (absl::IsUnavailable(reserved.status())) {
+    std::cerr << "unibusd: blob quota: " << reserved.status().message() << "\n";
+    return absl::UnavailableError("blob storage cannot take uploads right now; retry later");
+  }
+  if (!reserved.ok()) return reserved.status();  // RESOURCE_EXHAUSTED naming the quota
+  destination.reservation.emplace(*std::move(reserved));
+  absl::StatusOr<std::unique_ptr<blob::BlobWriter>> writer =
+      blobs_.Create(header.room_id(), header.address(), caller.sign_pub());
+  if (!writer.ok()) return StorageError(writer.status());
+  destination.writer = *std::move(writer);
+  return destination;
 }
 
 absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::PutBlobRequest>* reader,
                                             const v1::PutBlobHeader& header,
                                             blob::TransferGuard::Ticket& ticket,
+                                            Destination& destination,
                                             v1::PutBlobResponse* response) {
-  // Bytes already stored are hashed but not written again.
-  absl::StatusOr<blob::BlobMeta> existing = blobs_.Stat(header.room_id(), header.address());
-  if (!existing.ok() && !absl::IsNotFound(existing.status())) {
-    return StorageError(existing.status());
-  }
-  bool already_stored = existing.ok() && existing->size == header.size();
-  std::unique_ptr<blob::BlobWriter> writer;
-  if (!already_stored) {
-    absl::StatusOr<std::unique_ptr<blob::BlobWriter>> created =
-        blobs_.Create(header.room_id(), header.address());
-    if (!created.ok()) return StorageError(created.status());
-    writer = *std::move(created);
-  }
-
+  blob::BlobWriter* writer = destination.writer.get();
   common::Sha256 hasher;
   uint64_t received = 0;
   v1::PutBlobRequest request;
@@ -166,6 +201,8 @@ absl::Status BlobServiceImpl::ReceiveUpload(grpc::ServerContext* context,
     if (!committed.ok()) return StorageError(committed.status());
     created = *committed;
   }
+  // Bytes another upload stored first cost this one nothing: its reservation is released.
+  if (created) destination.reservation->Created();
   absl::StatusOr<blob::BlobMeta> meta = blobs_.Stat(header.room_id(), header.address());
   if (!meta.ok()) return StorageError(meta.status());
   FillInfo(header.room_id(), header.address(), *meta, response->mutable_info());

@@ -78,8 +78,9 @@ class Store {
 
   // Creates `room` (room_id, name, owner, policy, epoch, created_at_ms set by the caller;
   // member_count and needs_rekey are computed) with its owner as ROOM_ROLE_OWNER, and stores
-  // `owner_key` when the room is encrypted. ALREADY_EXISTS if room_id is taken; NOT_FOUND if the
-  // owner is not an active user. Appends MEMBER_ADDED for the owner.
+  // `owner_key` when the room is encrypted. ALREADY_EXISTS if room_id is taken, also by a room
+  // that was deleted (ids are never reused: the room's subject may still hold its history);
+  // NOT_FOUND if the owner is not an active user. Appends MEMBER_ADDED for the owner.
   virtual absl::Status CreateRoom(const v1::Room& room, const v1::SealedKey* owner_key) = 0;
 
   // NOT_FOUND if unknown. member_count is filled in.
@@ -133,7 +134,8 @@ class Store {
   virtual absl::StatusOr<v1::SealedKey> GetSealedKey(absl::string_view room_id, uint64_t epoch,
                                                      absl::string_view recipient) = 0;
 
-  // Deletes the room, its members and keys. NOT_FOUND if unknown.
+  // Deletes the room, its members and keys, and keeps a tombstone of its id (with the time) so
+  // that CreateRoom refuses the id for ever. NOT_FOUND if unknown (a deleted room included).
   // Appends MEMBER_REMOVED for every member.
   virtual absl::Status DeleteRoom(absl::string_view room_id) = 0;
 
@@ -148,8 +150,8 @@ class Store {
 
   // ---- Export ----
 
-  // Every user, room, membership and sealed key (of every epoch), in canonical order
-  // (store_dump.h). Not a consistent snapshot while other writers run.
+  // Every user, room, membership, sealed key (of every epoch) and deleted room id, in canonical
+  // order (store_dump.h). Not a consistent snapshot while other writers run.
   virtual absl::StatusOr<StoreDump> Dump() = 0;
 };
 

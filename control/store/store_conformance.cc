@@ -388,7 +388,8 @@ TEST_P(StoreConformanceTest, FailedMutationsAppendNoChangeAndPositionsStayDense)
   UNIBUS_ASSERT_OK(CreateRoom(1, 1, true));
   UNIBUS_EXPECT_CODE(kAlreadyExists, CreateRoom(1, 2, true));
   UNIBUS_ASSERT_OK(store_->DeleteRoom(RoomId(1)));
-  UNIBUS_ASSERT_OK(CreateRoom(1, 1, true));  // The same id again: new positions, never reused.
+  UNIBUS_EXPECT_CODE(kAlreadyExists, CreateRoom(1, 1, true));  // a deleted id, refused
+  UNIBUS_ASSERT_OK(CreateRoom(2, 1, true));  // new positions after failures, never reused
   std::vector<v1::Change> all = ChangesAfter(0);
   ASSERT_EQ(all.size(), 5u);
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position(), i + 1);
@@ -439,6 +440,26 @@ TEST_P(StoreConformanceTest, DumpHoldsEveryRecordInCanonicalOrder) {
   for (size_t k = 0; k < expected.size(); ++k) {
     EXPECT_TRUE(ProtoEquals(expected[k], dump->keys[k]));
   }
+  EXPECT_TRUE(dump->deleted_rooms.empty());
+}
+
+TEST_P(StoreConformanceTest, DumpCarriesTheIdsOfDeletedRooms) {
+  // migrate-to-kv copies the dump: a tombstone it dropped would make the id free again.
+  UNIBUS_ASSERT_OK(AddUsers(1, 1));
+  for (int room : {1, 2, 3}) UNIBUS_ASSERT_OK(CreateRoom(room, 1, false));
+  const int64_t first = clock_.NowMs();
+  UNIBUS_ASSERT_OK(store_->DeleteRoom(RoomId(3)));
+  clock_.Advance(absl::Seconds(7));
+  UNIBUS_ASSERT_OK(store_->DeleteRoom(RoomId(1)));
+  absl::StatusOr<StoreDump> dump = store_->Dump();
+  UNIBUS_ASSERT_OK(dump);
+  ASSERT_EQ(dump->rooms.size(), 1u);
+  EXPECT_EQ(dump->rooms[0].room.room_id(), RoomId(2));
+  ASSERT_EQ(dump->deleted_rooms.size(), 2u);  // ascending room_id
+  EXPECT_EQ(dump->deleted_rooms[0].room_id, RoomId(1));
+  EXPECT_EQ(dump->deleted_rooms[0].deleted_at_ms, first + 7000);
+  EXPECT_EQ(dump->deleted_rooms[1].room_id, RoomId(3));
+  EXPECT_EQ(dump->deleted_rooms[1].deleted_at_ms, first);
 }
 
 }  // namespace

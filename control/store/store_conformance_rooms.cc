@@ -531,13 +531,24 @@ TEST_P(StoreConformanceTest, DeleteRoomRemovesMembersAndKeysAndAppendsChanges) {
   UNIBUS_ASSERT_OK(rooms);
   ASSERT_EQ(rooms->items.size(), 1u);
   EXPECT_EQ(rooms->items[0].room.room_id(), RoomId(2));
-  // The id can be reused and starts empty: nothing of the old room survived.
-  UNIBUS_ASSERT_OK(CreateRoom(1, 1, true));
-  absl::StatusOr<v1::Room> fresh = store_->GetRoom(RoomId(1));
-  UNIBUS_ASSERT_OK(fresh);
-  EXPECT_EQ(fresh->member_count(), 1u);
-  UNIBUS_EXPECT_CODE(kNotFound, store_->GetMember(RoomId(1), UserKey(3)));
-  UNIBUS_EXPECT_CODE(kNotFound, store_->GetSealedKey(RoomId(1), 1, UserKey(3)));
+}
+
+TEST_P(StoreConformanceTest, DeletedRoomIdIsNeverCreatedAgain) {
+  // A re-created id would hand its new owner the old room's retained history (its subject).
+  UNIBUS_ASSERT_OK(AddUsers(1, 2));
+  UNIBUS_ASSERT_OK(CreateRoom(1, 1, false));
+  UNIBUS_ASSERT_OK(Join(1, 2));
+  UNIBUS_ASSERT_OK(store_->DeleteRoom(RoomId(1)));
+  const std::string gone = Snapshot(1, {1, 2});
+  for (int owner : {2, 1}) {  // an ex-member, or the old owner; either policy
+    UNIBUS_EXPECT_CODE(kAlreadyExists, CreateRoom(1, owner, false));
+    UNIBUS_EXPECT_CODE(kAlreadyExists, CreateRoom(1, owner, true));
+  }
+  EXPECT_EQ(Snapshot(1, {1, 2}), gone);  // still gone, and no change appended
+  UNIBUS_EXPECT_CODE(kNotFound, store_->GetRoom(RoomId(1)));
+  UNIBUS_EXPECT_CODE(kNotFound, store_->DeleteRoom(RoomId(1)));
+  // Other ids are not affected.
+  UNIBUS_ASSERT_OK(CreateRoom(2, 2, false));
 }
 
 TEST_P(StoreConformanceTest, DeleteRoomOfUnknownIdIsNotFound) {

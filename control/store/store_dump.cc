@@ -34,6 +34,8 @@ void Canonicalize(StoreDump& dump) {
               return std::make_tuple(a.room_id(), a.epoch(), a.recipient()) <
                      std::make_tuple(b.room_id(), b.epoch(), b.recipient());
             });
+  std::sort(dump.deleted_rooms.begin(), dump.deleted_rooms.end(),
+            [](const DeletedRoom& a, const DeletedRoom& b) { return a.room_id < b.room_id; });
 }
 
 std::string DumpText(const StoreDump& dump) {
@@ -46,6 +48,9 @@ std::string DumpText(const StoreDump& dump) {
     }
   }
   for (const v1::SealedKey& key : dump.keys) absl::StrAppend(&out, "key ", OneLine(key), "\n");
+  for (const DeletedRoom& room : dump.deleted_rooms) {
+    absl::StrAppend(&out, "deleted_room ", room.room_id, " ", room.deleted_at_ms, "\n");
+  }
   return out;
 }
 

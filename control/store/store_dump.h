@@ -4,6 +4,7 @@
 #ifndef UNIBUS_CONTROL_STORE_STORE_DUMP_H_
 #define UNIBUS_CONTROL_STORE_STORE_DUMP_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,17 @@ struct RoomDump {
   std::vector<v1::Member> members;  // Ascending sign_pub; only sign_pub, role and added_at_ms.
 };
 
+// The tombstone of a deleted room: its id is never used again (store.h, CreateRoom).
+struct DeletedRoom {
+  std::string room_id;
+  int64_t deleted_at_ms = 0;
+};
+
 struct StoreDump {
   std::vector<v1::User> users;       // Ascending sign_pub.
   std::vector<RoomDump> rooms;       // Ascending room_id.
   std::vector<v1::SealedKey> keys;   // Every epoch's keys, ascending (room_id, epoch, recipient).
+  std::vector<DeletedRoom> deleted_rooms;  // Ascending room_id.
 };
 
 // A stable text form (one record per line, protobuf text format, bytes escaped): equal dumps give

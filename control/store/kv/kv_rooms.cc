@@ -163,6 +163,12 @@ void KvStore::AfterRoomCommit(const RoomRecord& record, uint64_t revision, const
 
 void KvStore::FinishDelete(const RoomRecord& tombstone, uint64_t revision) {
   const std::string& room_id = tombstone.room().room_id();
+  // The lasting tombstone first: the room record (which refuses the id meanwhile) goes only
+  // once it is written.
+  kv::DeletedRoomRecord deleted;
+  deleted.set_room_id(room_id);
+  deleted.set_deleted_at_ms(tombstone.deleted_at_ms());
+  if (!bucket_->Put(kv::DeletedRoomKeyName(room_id), deleted.SerializeAsString()).ok()) return;
   if (!bucket_->Purge(kv::RoomKeysFilter(room_id, tombstone.incarnation())).ok()) return;
   for (const MemberEntry& member : tombstone.members()) {
     RemoveIndexIfStale(member.sign_pub(), room_id);
@@ -225,9 +231,28 @@ absl::StatusOr<std::vector<std::string>> KvStore::ActiveMembersOf(const RoomReco
 
 // ---- Rooms ----
 
+absl::StatusOr<bool> KvStore::WasDeleted(absl::string_view room_id) {
+  absl::StatusOr<Loaded<kv::DeletedRoomRecord>> deleted =
+      Load<kv::DeletedRoomRecord>(kv::DeletedRoomKeyName(room_id));
+  if (!deleted.ok()) return deleted.status();
+  if (deleted->found) return true;
+  // A deletion whose clean-up (and lasting tombstone) is still pending.
+  absl::StatusOr<Loaded<RoomRecord>> room = Load<RoomRecord>(kv::RoomKeyName(room_id));
+  if (!room.ok()) return room.status();
+  return room->found && room->record.deleted();
+}
+
 absl::Status KvStore::CreateRoom(const v1::Room& room, const v1::SealedKey* owner_key) {
+  // Checked before the update too: it would otherwise finish a pending deletion first.
+  absl::StatusOr<bool> deleted = WasDeleted(room.room_id());
+  if (!deleted.ok()) return deleted.status();
+  if (*deleted) return absl::AlreadyExistsError("room id is taken");
   auto mutate = [&](bool exists, RoomRecord& next, RoomPlan& plan) -> absl::Status {
     if (exists) return absl::AlreadyExistsError("room id is taken");
+    // Deleted since the check above: its tombstone was written before its record went.
+    absl::StatusOr<bool> deleted_since = WasDeleted(room.room_id());
+    if (!deleted_since.ok()) return deleted_since.status();
+    if (*deleted_since) return absl::AlreadyExistsError("room id is taken");
     absl::StatusOr<v1::User> owner = ActiveUser(room.owner());
     if (!owner.ok()) return owner.status();
     const bool encrypted = room.policy().encrypted();
@@ -483,6 +508,7 @@ absl::Status KvStore::DeleteRoom(absl::string_view room_id) {
   auto mutate = [&](bool exists, RoomRecord& next, RoomPlan& plan) -> absl::Status {
     if (!exists) return absl::NotFoundError("room not found");
     next.set_deleted(true);
+    next.set_deleted_at_ms(clock_.NowMs());
     for (const MemberEntry& member : next.members()) {  // Ascending sign_pub.
       plan.changes.push_back(
           MakeChange(v1::CHANGE_KIND_MEMBER_REMOVED, member.sign_pub(), next.room().room_id()));

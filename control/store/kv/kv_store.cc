@@ -78,6 +78,7 @@ absl::StatusOr<KvStore::Loaded<R>> KvStore::Load(absl::string_view key) {
 template absl::StatusOr<KvStore::Loaded<RoomRecord>> KvStore::Load(absl::string_view);
 template absl::StatusOr<KvStore::Loaded<kv::IndexRecord>> KvStore::Load(absl::string_view);
 template absl::StatusOr<KvStore::Loaded<v1::SealedKey>> KvStore::Load(absl::string_view);
+template absl::StatusOr<KvStore::Loaded<kv::DeletedRoomRecord>> KvStore::Load(absl::string_view);
 
 absl::Status KvStore::Recover() {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> users = bucket_->List("u.>");
@@ -366,6 +367,12 @@ absl::Status KvStore::Import(const StoreDump& dump) {
   for (const auto& [room_id, record] : rooms) {
     writes.emplace_back(kv::RoomKeyName(room_id), Deterministic(record));
   }
+  for (const DeletedRoom& room : dump.deleted_rooms) {
+    kv::DeletedRoomRecord deleted;
+    deleted.set_room_id(room.room_id);
+    deleted.set_deleted_at_ms(room.deleted_at_ms);
+    writes.emplace_back(kv::DeletedRoomKeyName(room.room_id), Deterministic(deleted));
+  }
   // First check, then write: a record that exists with other content means the KV store has
   // been used since (a revocation, a removal, a new epoch). Overwriting it would undo that, so
   // nothing is written at all.
@@ -396,10 +403,14 @@ absl::StatusOr<StoreDump> KvStore::Dump() {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> rooms = bucket_->List("r.>");
   if (!rooms.ok()) return rooms.status();
   absl::flat_hash_map<std::string, RoomRecord> live;  // By encoded room id.
+  absl::flat_hash_map<std::string, int64_t> deleted;  // By room id.
   for (const auto& entry : *rooms) {
     RoomRecord record;
     if (!record.ParseFromString(entry.second)) return kv::Corrupt();
-    if (record.deleted()) continue;
+    if (record.deleted()) {  // its clean-up, lasting tombstone included, is pending
+      deleted[record.room().room_id()] = record.deleted_at_ms();
+      continue;
+    }
     RoomDump& room = dump.rooms.emplace_back();
     room.room = kv::RoomView(record);
     for (const kv::MemberEntry& m : record.members()) {
@@ -428,6 +439,15 @@ absl::StatusOr<StoreDump> KvStore::Dump() {
     }
     dump.keys.push_back(std::move(key));
   }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> tombstones =
+      bucket_->List("d.>");
+  if (!tombstones.ok()) return tombstones.status();
+  for (const auto& entry : *tombstones) {
+    kv::DeletedRoomRecord record;
+    if (!record.ParseFromString(entry.second)) return kv::Corrupt();
+    deleted[record.room_id()] = record.deleted_at_ms();
+  }
+  for (const auto& [room_id, at_ms] : deleted) dump.deleted_rooms.push_back({room_id, at_ms});
   Canonicalize(dump);
   return dump;
 }

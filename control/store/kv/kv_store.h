@@ -8,6 +8,8 @@
 //   r.<room_id>                  RoomRecord: the Room, all members, the tag of each epoch's key
 //                                set and an outbox. Every mutation of a room is ONE
 //                                compare-and-set of this record, so it is atomic.
+//   d.<room_id>                  DeletedRoomRecord: a deleted room's lasting tombstone (its id is
+//                                never created again); written before r.<room_id> is removed.
 //   m.<sign_pub>.<room_id>       reverse index for ListRoomsOf; written before a member is added,
 //                                removed after it departs; always verified against r.<room_id>.
 //   k.<room>.<incarnation>.<epoch>.<epoch_tag>.<join_tag>.<recipient>
@@ -32,8 +34,8 @@
 // - A mutation whose record committed but whose publish failed still returns OK; the change
 //   is published by the next writer of that record or the next Open().
 // - DeleteRoom commits a tombstone (with MEMBER_REMOVED for every member in its outbox), publishes,
-//   then removes keys, index entries and the record. Reads treat a tombstone as NOT_FOUND and
-//   CreateRoom may reuse the id (it finishes the old clean-up first).
+//   then writes d.<room_id> and removes keys, index entries and the record. Reads treat a
+//   tombstone as NOT_FOUND; CreateRoom refuses the id (ALREADY_EXISTS) while either remains.
 // - Not atomic across records: RevokeUser commits the user record (the security-critical step:
 //   USER_REVOKED, grants end) and then marks each encrypted room needs_rekey one by one; if that
 //   fails it returns UNAVAILABLE and revoking again re-runs the marking. "Last active admin" is
@@ -179,6 +181,8 @@ class KvStore final : public Store {
   void AfterRoomCommit(const kv::RoomRecord& record, uint64_t revision, const RoomPlan& plan);
   void AbandonRoomPlan(const std::string& room_id, const RoomPlan& plan);
   absl::StatusOr<kv::RoomRecord> LoadLiveRoom(absl::string_view room_id);
+  // True if a room with this id was deleted (d.<room_id>, or a room record marked deleted).
+  absl::StatusOr<bool> WasDeleted(absl::string_view room_id);
   // Deletes the tombstoned room's keys, index entries and record (best-effort).
   void FinishDelete(const kv::RoomRecord& tombstone, uint64_t revision);
   // Deletes m.<sign_pub>.<room_id> unless the room (re-read) has sign_pub as a member.

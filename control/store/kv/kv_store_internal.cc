@@ -20,6 +20,9 @@ std::string Enc(absl::string_view part) {
 std::string UserKeyName(absl::string_view sign_pub) { return absl::StrCat("u.", Enc(sign_pub)); }
 std::string HandleKeyName(absl::string_view handle) { return absl::StrCat("h.", Enc(handle)); }
 std::string RoomKeyName(absl::string_view room_id) { return absl::StrCat("r.", Enc(room_id)); }
+std::string DeletedRoomKeyName(absl::string_view room_id) {
+  return absl::StrCat("d.", Enc(room_id));
+}
 
 std::string IndexKeyName(absl::string_view sign_pub, absl::string_view room_id) {
   return absl::StrCat("m.", Enc(sign_pub), ".", Enc(room_id));

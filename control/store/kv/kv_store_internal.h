@@ -37,6 +37,7 @@ std::string Enc(absl::string_view part);
 std::string UserKeyName(absl::string_view sign_pub);
 std::string HandleKeyName(absl::string_view handle);
 std::string RoomKeyName(absl::string_view room_id);
+std::string DeletedRoomKeyName(absl::string_view room_id);
 std::string IndexKeyName(absl::string_view sign_pub, absl::string_view room_id);
 std::string IndexFilter(absl::string_view sign_pub);
 std::string SealedKeyName(absl::string_view room_id, absl::string_view incarnation,

@@ -256,6 +256,8 @@ TEST_F(KvStoreTest, OpenPublishesChangesOfACrashedWriterExactlyOnce) {
   absl::StatusOr<uint64_t> before = crashing->LatestPosition();
   UNIBUS_ASSERT_OK(before);
   EXPECT_EQ(*before, 1u);
+  // Its clean-up never ran (no lasting tombstone yet): the id is refused all the same.
+  UNIBUS_EXPECT_CODE(kAlreadyExists, crashing->CreateRoom(MakeRoom(2, 1, false), nullptr));
 
   store_ = OpenKv(nc(), bucket, clock_);  // Recover().
   ASSERT_NE(store_, nullptr);
@@ -280,6 +282,13 @@ TEST_F(KvStoreTest, OpenPublishesChangesOfACrashedWriterExactlyOnce) {
   std::unique_ptr<KvStore> again = OpenKv(nc(), bucket, clock_);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(Latest(), 4u);
+  // Recover finished the deletion: the lasting tombstone refuses the id and is in the dump.
+  UNIBUS_EXPECT_CODE(kAlreadyExists, store_->CreateRoom(MakeRoom(2, 1, false), nullptr));
+  absl::StatusOr<StoreDump> dump = store_->Dump();
+  UNIBUS_ASSERT_OK(dump);
+  ASSERT_EQ(dump->deleted_rooms.size(), 1u);
+  EXPECT_EQ(dump->deleted_rooms[0].room_id, RoomId(2));
+  EXPECT_EQ(dump->deleted_rooms[0].deleted_at_ms, clock_.NowMs());
 }
 
 TEST_F(KvStoreTest, ImportTwiceGivesTheSameDumpAndNoChanges) {
@@ -295,9 +304,12 @@ TEST_F(KvStoreTest, ImportTwiceGivesTheSameDumpAndNoChanges) {
   UNIBUS_ASSERT_OK(store_->Rekey(RoomId(1), 2, MakeKeys(1, 2, {1, 2, 3})));
   UNIBUS_ASSERT_OK(store_->RevokeUser(UserKey(3), 77));  // Room 1 needs a rekey.
   UNIBUS_ASSERT_OK(store_->Leave(RoomId(2), UserKey(3)));
+  UNIBUS_ASSERT_OK(CreateRoom(3, 2, false));
+  UNIBUS_ASSERT_OK(store_->DeleteRoom(RoomId(3)));
   absl::StatusOr<StoreDump> source = store_->Dump();
   UNIBUS_ASSERT_OK(source);
   ASSERT_EQ(source->keys.size(), 6u);  // Epochs 1 and 2 of users 1-3.
+  ASSERT_EQ(source->deleted_rooms.size(), 1u);
 
   std::unique_ptr<KvStore> target = OpenKv(nc(), FreshBucket("target"), clock_, kRoomLimit);
   ASSERT_NE(target, nullptr);
@@ -322,6 +334,8 @@ TEST_F(KvStoreTest, ImportTwiceGivesTheSameDumpAndNoChanges) {
   ASSERT_EQ(rooms->items.size(), 1u);
   EXPECT_TRUE(rooms->items[0].room.needs_rekey());
   UNIBUS_ASSERT_OK(target->RemoveMember(RoomId(1), UserKey(3), 3, MakeKeys(1, 3, {1, 2})));
+  // The deleted room's id came along: it stays refused after the migration.
+  UNIBUS_EXPECT_CODE(kAlreadyExists, target->CreateRoom(MakeRoom(3, 1, false), nullptr));
   absl::StatusOr<uint64_t> after = target->LatestPosition();
   UNIBUS_ASSERT_OK(after);
   EXPECT_EQ(*after, 1u);

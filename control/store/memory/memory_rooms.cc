@@ -8,7 +8,9 @@ namespace unibus::control::store {
 
 absl::Status MemoryStore::CreateRoom(const v1::Room& room, const v1::SealedKey* owner_key) {
   absl::MutexLock lock(&mu_);
-  if (rooms_.contains(room.room_id())) return absl::AlreadyExistsError("room id is taken");
+  if (rooms_.contains(room.room_id()) || deleted_rooms_.contains(room.room_id())) {
+    return absl::AlreadyExistsError("room id is taken");
+  }
   if (FindActiveUser(room.owner()) == nullptr) return absl::NotFoundError("owner not found");
   const bool encrypted = room.policy().encrypted();
   if (encrypted && owner_key == nullptr) {
@@ -176,6 +178,7 @@ absl::Status MemoryStore::DeleteRoom(absl::string_view room_id) {
   if (it == rooms_.end()) return absl::NotFoundError("room not found");
   for (const std::string& sign_pub : MemberKeys(it->second)) EraseMember(it->second, sign_pub);
   rooms_.erase(it);
+  deleted_rooms_.emplace(std::string(room_id), clock_.NowMs());
   return absl::OkStatus();
 }
 

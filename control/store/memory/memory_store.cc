@@ -191,6 +191,7 @@ absl::StatusOr<StoreDump> MemoryStore::Dump() {
     dump.rooms.push_back(std::move(room));
     for (const auto& [key, sealed] : state.keys) dump.keys.push_back(sealed);
   }
+  for (const auto& [room_id, at_ms] : deleted_rooms_) dump.deleted_rooms.push_back({room_id, at_ms});
   Canonicalize(dump);
   return dump;
 }

@@ -92,6 +92,8 @@ class MemoryStore final : public Store {
   absl::btree_map<std::string, v1::User> users_ ABSL_GUARDED_BY(mu_);            // By sign_pub.
   absl::flat_hash_map<std::string, std::string> handles_ ABSL_GUARDED_BY(mu_);   // To sign_pub.
   absl::btree_map<std::string, RoomState> rooms_ ABSL_GUARDED_BY(mu_);           // By room_id.
+  // Tombstones: room_id -> deleted_at_ms. A deleted room's id is never created again.
+  absl::btree_map<std::string, int64_t> deleted_rooms_ ABSL_GUARDED_BY(mu_);
   absl::btree_set<std::pair<std::string, std::string>> rooms_of_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Change> changes_ ABSL_GUARDED_BY(mu_);  // changes_[i].position() == i + 1.
 };

@@ -43,6 +43,13 @@ absl::StatusOr<StoreDump> SqliteStore::Dump() {
       Query keys(*conn_, sql::kDumpKeys);
       while (keys.Step()) dump.keys.push_back(ReadKey(*keys));
     }
+    {
+      Query deleted(*conn_, sql::kDumpDeletedRooms);
+      while (deleted.Step()) {
+        dump.deleted_rooms.push_back(
+            {deleted->getColumn(0).getString(), deleted->getColumn(1).getInt64()});
+      }
+    }
     txn.Commit();
     Canonicalize(dump);
     return dump;

@@ -16,7 +16,9 @@ absl::Status SqliteStore::CreateRoom(const v1::Room& room, const v1::SealedKey* 
   absl::MutexLock lock(&mu_);
   return CatchExceptions("CreateRoom", [&]() -> absl::Status {
     SqliteTransaction txn(*conn_, Mode::kWrite);
-    if (FindRoom(room.room_id()).ok()) return absl::AlreadyExistsError("room id is taken");
+    if (FindRoom(room.room_id()).ok() || WasDeleted(room.room_id())) {
+      return absl::AlreadyExistsError("room id is taken");
+    }
     absl::StatusOr<v1::User> owner = FindUser(room.owner());
     if (!owner.ok() || owner->status() != v1::USER_STATUS_ACTIVE) {
       return absl::NotFoundError("owner not found");
@@ -235,9 +237,15 @@ absl::Status SqliteStore::DeleteRoom(absl::string_view room_id) {
       BindInt(*removed, 3, clock_.NowMs());
       removed->exec();
     }
-    Query erase(*conn_, sql::kDeleteRoom);  // Members and keys go by ON DELETE CASCADE.
-    BindText(*erase, 1, room_id);
-    erase->exec();
+    {
+      Query erase(*conn_, sql::kDeleteRoom);  // Members and keys go by ON DELETE CASCADE.
+      BindText(*erase, 1, room_id);
+      erase->exec();
+    }
+    Query tombstone(*conn_, sql::kInsertDeletedRoom);
+    BindText(*tombstone, 1, room_id);
+    BindInt(*tombstone, 2, clock_.NowMs());
+    tombstone->exec();
     txn.Commit();
     return absl::OkStatus();
   });
@@ -250,6 +258,12 @@ absl::StatusOr<v1::Room> SqliteStore::FindRoom(absl::string_view room_id) {
   BindText(*query, 1, room_id);
   if (!query.Step()) return absl::NotFoundError("room not found");
   return ReadRoom(*query);
+}
+
+bool SqliteStore::WasDeleted(absl::string_view room_id) {
+  Query query(*conn_, sql::kDeletedRoom);
+  BindText(*query, 1, room_id);
+  return query.Step();
 }
 
 absl::StatusOr<v1::Member> SqliteStore::FindMember(absl::string_view room_id,

@@ -72,6 +72,15 @@ CREATE TABLE changes (
   at_ms    INTEGER NOT NULL
 );
 )sql",
+    // 2: tombstones of deleted rooms, so that a deleted room's id is never created again (its
+    // subject may still hold the old room's history). Rooms deleted before this migration left
+    // none: their ids stay reusable.
+    R"sql(
+CREATE TABLE deleted_rooms (
+  room_id       TEXT PRIMARY KEY NOT NULL,
+  deleted_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

@@ -50,6 +50,9 @@ inline constexpr char kSetEpoch[] =
     "UPDATE rooms SET epoch = ?2, needs_rekey = 0 WHERE room_id = ?1";
 inline constexpr char kSetNeedsRekey[] = "UPDATE rooms SET needs_rekey = ?2 WHERE room_id = ?1";
 inline constexpr char kDeleteRoom[] = "DELETE FROM rooms WHERE room_id = ?1";
+inline constexpr char kDeletedRoom[] = "SELECT 1 FROM deleted_rooms WHERE room_id = ?1";
+inline constexpr char kInsertDeletedRoom[] =
+    "INSERT INTO deleted_rooms (room_id, deleted_at_ms) VALUES (?1, ?2)";
 
 // ---- Members: ReadMember() columns ----
 #define UNIBUS_MEMBER_COLUMNS                                              \
@@ -104,6 +107,8 @@ inline constexpr char kDumpRooms[] =
     "(SELECT COUNT(*) FROM members c WHERE c.room_id = r.room_id) FROM rooms r ORDER BY r.room_id";
 inline constexpr char kDumpMembers[] =
     "SELECT room_id, sign_pub, role, added_at_ms FROM members ORDER BY room_id, sign_pub";
+inline constexpr char kDumpDeletedRooms[] =
+    "SELECT room_id, deleted_at_ms FROM deleted_rooms ORDER BY room_id";
 inline constexpr char kDumpKeys[] =
     "SELECT room_id, epoch, recipient, sealed, signer, signature FROM keys"
     " ORDER BY room_id, epoch, recipient";

@@ -98,6 +98,8 @@ class SqliteStore final : public Store {
   // Each runs inside the caller's transaction and may throw SQLite::Exception.
   absl::StatusOr<v1::User> FindUser(absl::string_view sign_pub) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Room> FindRoom(absl::string_view room_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True if a room with this id was deleted (its tombstone).
+  bool WasDeleted(absl::string_view room_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Member> FindMember(absl::string_view room_id, absl::string_view sign_pub)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The room, if `sign_pub` may leave or be removed from it (not the owner).

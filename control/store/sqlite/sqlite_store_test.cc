@@ -146,6 +146,31 @@ TEST_F(SqliteStoreTest, DeleteRoomCascadesToMemberAndKeyRows) {
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM keys").getInt(), 0);
 }
 
+TEST_F(SqliteStoreTest, MigrationAddsRoomTombstonesToAVersion1Database) {
+  const std::string path = TempPath("v1.db");
+  store_ = Open(path);
+  ASSERT_NE(store_, nullptr);
+  Populate();
+  const std::string before = Snapshot(1, {1, 2, 3});
+  store_.reset();
+  {  // What a binary of schema version 1 left behind.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("DROP TABLE deleted_rooms");
+    db.exec("PRAGMA user_version = 1");
+  }
+  std::unique_ptr<SqliteStore> upgraded = Open(path);
+  ASSERT_NE(upgraded, nullptr);
+  EXPECT_EQ(upgraded->PragmaForTesting("user_version").value_or(""),
+            absl::StrCat(SqliteSchemaVersion()));
+  store_ = std::move(upgraded);
+  EXPECT_EQ(Snapshot(1, {1, 2, 3}), before);
+  UNIBUS_ASSERT_OK(store_->DeleteRoom(RoomId(1)));
+  store_.reset();
+  store_ = Open(path);
+  ASSERT_NE(store_, nullptr);
+  UNIBUS_EXPECT_CODE(kAlreadyExists, CreateRoom(1, 1, false));
+}
+
 TEST_F(SqliteStoreTest, RefusesDatabaseWithNewerSchemaVersion) {
   const std::string path = TempPath("future.db");
   ASSERT_NE(Open(path), nullptr);
