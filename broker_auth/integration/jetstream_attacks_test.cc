@@ -212,6 +212,40 @@ TEST_F(JetStreamAttacksTest, RemovedMemberReadsNothingThroughAConsumerSheMadeBef
   EXPECT_FALSE(got.ok()) << "mallory still reads the room: " << *got;
 }
 
+// Attack (H1, revoked user with an accomplice): a consumer delivering into the inbox of nora, an
+// identity she also controls, then mallory's revocation; nora reads on. Before the fix the frame
+// sent after the revocation reached nora.
+TEST_F(JetStreamAttacksTest, RevokedUsersAccomplicesInboxReceivesNothing) {
+  Identity mal2 = Identity::Generate();
+  Identity nora = Identity::Generate();
+  ASSERT_TRUE(stack_->control().AddUser(mal2, v1::ROLE_MEMBER, "mal2").ok());
+  ASSERT_TRUE(stack_->control().AddUser(nora, v1::ROLE_MEMBER, "nora").ok());
+  std::string room = FreshHistoryRoom(mal2);
+  std::string loot = InboxPrefix(nora.sign_pub_hex()) + ".loot";
+  {
+    auto peer = Connect(mal2);
+    ASSERT_TRUE(peer);
+    json config = {{"stream_name", "UB_ROOMS"},
+                   {"config",
+                    {{"name", "loot2"}, {"filter_subject", RoomSubject(room)},
+                     {"deliver_subject", loot}, {"deliver_policy", "new"},
+                     {"ack_policy", "none"}}}};
+    PublishWithReply(*peer, absl::StrCat("$JS.API.CONSUMER.CREATE.UB_ROOMS.loot2.",
+                                         RoomSubject(room)),
+                     InboxPrefix(mal2.sign_pub_hex()) + ".r", config.dump());
+  }
+  ASSERT_TRUE(RevokeUser(stack_->control(), mal2).ok());
+  ASSERT_TRUE(WaitUntilConnectRefused(*stack_, mal2).ok());
+  auto accomplice = Connect(nora);
+  auto olivia = Connect(*olivia_);
+  ASSERT_TRUE(accomplice && olivia);
+  auto sub = accomplice->Subscribe(loot);
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(olivia->Publish(RoomSubject(room), "sent after the revocation").ok());
+  absl::StatusOr<std::string> got = NextMessage(sub->get(), kQuiet);
+  EXPECT_FALSE(got.ok()) << "the accomplice reads the room: " << *got;
+}
+
 // Attack (M2): a consumer on her own room delivering into room L's live subject and into bob's
 // inbox, then a publish to her own room. Before the fix bob received her bytes in L.
 TEST_F(JetStreamAttacksTest, DeliverSubjectsCannotInjectIntoOtherRoomsOrInboxes) {

@@ -7,6 +7,7 @@
 #include "client/internal/room_feed.h"
 #include "client/internal/room_state.h"
 #include "common/crypto/hex.h"
+#include "common/crypto/sha256.h"
 #include "common/nats/nats_ptr.h"
 #include "common/nats/subjects.h"
 
@@ -247,9 +248,13 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
   if (data.size() > (1u << 20)) return absl::InvalidArgumentError("frame larger than 1 MiB");
   bool history = room->policy().history();
   std::string subject = nats::FrameSubject(room_id, history);
-  // Scoped to the room: JetStream deduplicates across the whole stream, and a member must not be
-  // able to make another room's frame be dropped as a "duplicate" of one it stored first.
-  std::string msg_id = history ? absl::StrCat(room_id, "-", id.sender, "-", id.counter) : "";
+  // JetStream deduplicates by this id across the whole stream, and any member may set the header
+  // on its own publishes: an id derived from (sender, counter) could be stored first by another
+  // member (the counter is about the time in microseconds) to make this frame be dropped as a
+  // "duplicate". The hash of the frame's own bytes cannot be known before it is sent, and stays
+  // the same for retries of this frame.
+  std::string msg_id =
+      history ? absl::StrCat(room_id, "-", common::Sha256Hex(data).substr(0, 32)) : "";
   // A stored frame is retried until the deadline: right after a membership change this
   // identity's connection is kicked and re-authorized (until then nats-server refuses the
   // publish), and JetStream drops the duplicate of a retry that did get through (Nats-Msg-Id).
