@@ -123,6 +123,20 @@ class JetStreamAttacksTest : public ::testing::Test {
     ASSERT_EQ(natsConnection_FlushTimeout(peer.nc(), 5000), NATS_OK);
   }
 
+  // Tries, as `who`, the consumer create that members were once granted: a push consumer named
+  // `name` on `room` delivering to `deliver`, new frames only.
+  static void TryConsumer(Peer& peer, const Identity& who, const std::string& name,
+                          const std::string& room, const std::string& deliver) {
+    json config = {{"stream_name", "UB_ROOMS"},
+                   {"config",
+                    {{"name", name}, {"filter_subject", RoomSubject(room)},
+                     {"deliver_subject", deliver}, {"deliver_policy", "new"},
+                     {"ack_policy", "none"}}}};
+    PublishWithReply(peer,
+                     absl::StrCat("$JS.API.CONSUMER.CREATE.UB_ROOMS.", name, ".", RoomSubject(room)),
+                     InboxPrefix(who.sign_pub_hex()) + ".r", config.dump());
+  }
+
   // After `marker` arrived on `sub` (sent by an honest publisher after the attack), nothing else
   // does within kQuiet.
   static void ExpectOnlyMarker(natsSubscription* sub, const std::string& marker) {
@@ -191,14 +205,7 @@ TEST_F(JetStreamAttacksTest, RemovedMemberReadsNothingThroughAConsumerSheMadeBef
   {
     auto mallory = Connect(*mallory_);
     ASSERT_TRUE(mallory);
-    json config = {{"stream_name", "UB_ROOMS"},
-                   {"config",
-                    {{"name", "loot1"}, {"filter_subject", RoomSubject(room)},
-                     {"deliver_subject", loot}, {"deliver_policy", "new"},
-                     {"ack_policy", "none"}, {"inactive_threshold", int64_t{3600} * 1000000000}}}};
-    PublishWithReply(*mallory, absl::StrCat("$JS.API.CONSUMER.CREATE.UB_ROOMS.loot1.",
-                                            RoomSubject(room)),
-                     InboxPrefix(mallory_->sign_pub_hex()) + ".r", config.dump());
+    TryConsumer(*mallory, *mallory_, "loot1", room, loot);
   }
   ASSERT_TRUE(RemoveMember(stack_->control(), *olivia_, room, *mallory_).ok());
   ASSERT_TRUE(WaitUntilConnectAccepted(*stack_, *mallory_).ok());
@@ -225,14 +232,7 @@ TEST_F(JetStreamAttacksTest, RevokedUsersAccomplicesInboxReceivesNothing) {
   {
     auto peer = Connect(mal2);
     ASSERT_TRUE(peer);
-    json config = {{"stream_name", "UB_ROOMS"},
-                   {"config",
-                    {{"name", "loot2"}, {"filter_subject", RoomSubject(room)},
-                     {"deliver_subject", loot}, {"deliver_policy", "new"},
-                     {"ack_policy", "none"}}}};
-    PublishWithReply(*peer, absl::StrCat("$JS.API.CONSUMER.CREATE.UB_ROOMS.loot2.",
-                                         RoomSubject(room)),
-                     InboxPrefix(mal2.sign_pub_hex()) + ".r", config.dump());
+    TryConsumer(*peer, mal2, "loot2", room, loot);
   }
   ASSERT_TRUE(RevokeUser(stack_->control(), mal2).ok());
   ASSERT_TRUE(WaitUntilConnectRefused(*stack_, mal2).ok());
@@ -258,19 +258,8 @@ TEST_F(JetStreamAttacksTest, DeliverSubjectsCannotInjectIntoOtherRoomsOrInboxes)
   auto in_live = bob->Subscribe(live);
   auto in_inbox = bob->Subscribe(bob_inbox);
   ASSERT_TRUE(in_live.ok() && in_inbox.ok());
-  int i = 0;
-  for (const std::string& target : {live, bob_inbox}) {
-    std::string name = absl::StrCat("inject", i++);
-    json config = {{"stream_name", "UB_ROOMS"},
-                   {"config",
-                    {{"name", name}, {"filter_subject", RoomSubject(*room_a_)},
-                     {"deliver_subject", target}, {"deliver_policy", "new"},
-                     {"ack_policy", "none"}}}};
-    PublishWithReply(*mallory,
-                     absl::StrCat("$JS.API.CONSUMER.CREATE.UB_ROOMS.", name, ".",
-                                  RoomSubject(*room_a_)),
-                     InboxPrefix(mallory_->sign_pub_hex()) + ".r", config.dump());
-  }
+  TryConsumer(*mallory, *mallory_, "inject0", *room_a_, live);
+  TryConsumer(*mallory, *mallory_, "inject1", *room_a_, bob_inbox);
   ASSERT_TRUE(mallory->Publish(RoomSubject(*room_a_), "INJECTED").ok());
   ASSERT_TRUE(olivia->Publish(live, "marker").ok());
   ExpectOnlyMarker(in_live->get(), "marker");
