@@ -82,6 +82,8 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
                                                       blob_options);
   posture_ = std::make_unique<PostureMonitor>([this] { return ProbePosture(); },
                                               options.posture_interval, clock);
+  // A store failure any call sees shows in the posture at once, not at the next probe.
+  auth_.OnStoreUnavailable([this] { posture_->StoreFailed(); });
   health_ = std::make_unique<HealthServiceImpl>(
       *posture_, [this](const grpc::CallbackServerContext& context) {
         return auth_.Throttle(context);
@@ -92,8 +94,8 @@ ControlServer::ControlServer(const ServerOptions& options, store::StorePtr store
 ControlServer::~ControlServer() {
   Shutdown(absl::ZeroDuration());
   server_.reset();   // every call done before the services go
+  posture_->Stop();  // no more probes of the store or calls into the health service
   health_.reset();
-  posture_->Stop();  // before the store it probes goes
 }
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions& options,

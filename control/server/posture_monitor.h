@@ -3,9 +3,12 @@
 // (a monitor, or a stranger flooding Health/Check and Health/Watch), the store is probed at most
 // once per interval.
 //
-// A probe that hangs (a store without quorum answers only at its timeout) does not leave a stale
-// "store ok" behind: while a probe has been running for longer than twice the interval, Current()
-// reports store_ok = false.
+// The cache never reports a store as answering when there is evidence it does not:
+//  - while a probe has been running for longer than twice the interval (a store without quorum
+//    answers only at its timeout), and
+//  - from the moment a call reports a store failure (StoreFailed) until a probe that started
+//    after that report finds the store answering,
+// Current() reports store_ok = false.
 //
 // Thread-safe. The probe and the change callback run on the monitor's thread (the first probe on
 // the constructing thread) and must not call back into the monitor. Borrows the clock (for the
@@ -13,7 +16,10 @@
 #ifndef UNIBUS_CONTROL_SERVER_POSTURE_MONITOR_H_
 #define UNIBUS_CONTROL_SERVER_POSTURE_MONITOR_H_
 
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -32,25 +38,35 @@ class PostureMonitor {
                  const common::Clock& clock);
   ~PostureMonitor();  // Stop()
 
-  // The posture of the last probe.
+  // The posture of the last probe, with the store marked down as described above.
   Posture Current() const;
-  // `fn` runs on the monitor's thread after every probe whose Statuses() differ from the
-  // previous probe's. Replaces the previous callback; nullptr: none.
+  // A call found the store unavailable. Cheap; any thread.
+  void StoreFailed();
+  // `fn` runs on the monitor's thread after every probe that changes Current().Statuses().
+  // Replaces the previous callback (waiting for a call of it in progress, so the old callback's
+  // owner may go once this returns); nullptr: none.
   void SetOnChange(std::function<void()> fn);
   // Stops probing and waits for the thread (idempotent). After it, the callback is never called.
   void Stop();
 
  private:
   void Run();
+  // One probe; true if it changed what Current() reports.
+  bool ProbeOnce();
+  Posture CurrentLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::function<Posture()> probe_;
   const absl::Duration interval_;
   const common::Clock& clock_;
+  absl::Mutex callback_mu_;  // held while the callback runs
+  std::function<void()> on_change_ ABSL_GUARDED_BY(callback_mu_);
   mutable absl::Mutex mu_;
   Posture current_ ABSL_GUARDED_BY(mu_);
   // When the running probe started; InfiniteFuture when none runs.
   absl::Time probing_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  std::function<void()> on_change_ ABSL_GUARDED_BY(mu_);
+  uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;  // StoreFailed calls so far
+  bool store_failed_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, bool> reported_ ABSL_GUARDED_BY(mu_);  // Statuses() last probe reported
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

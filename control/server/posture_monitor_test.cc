@@ -71,5 +71,49 @@ TEST(PostureMonitorTest, AProbeThatHangsReportsTheStoreAsNotAnswering) {
   EXPECT_TRUE(monitor.Current().store_ok);
 }
 
+// Probes after the first wait for the test: probe n (n >= 2) says it started, then waits to be
+// released; from probe kSteps on they run freely.
+class SteppedProbe {
+ public:
+  static constexpr int kSteps = 5;
+  Posture operator()() {
+    int n = ++count_;
+    if (n >= 2 && n < kSteps) {
+      started_[n].Notify();
+      release_[n].WaitForNotification();
+    }
+    Posture p;
+    p.store_ok = true;
+    return p;
+  }
+  bool WaitStarted(int n) { return started_[n].WaitForNotificationWithTimeout(absl::Seconds(60)); }
+  void Release(int n) { release_[n].Notify(); }
+
+ private:
+  std::atomic<int> count_{0};
+  absl::Notification started_[kSteps];
+  absl::Notification release_[kSteps];
+};
+
+TEST(PostureMonitorTest, AStoreFailureSeenByACallHoldsUntilALaterProbeSucceeds) {
+  // As when WhoAmI finds the store unavailable while the cache still holds an older success.
+  common::FakeClock clock;  // never advanced: no probe counts as hanging
+  SteppedProbe probe;
+  PostureMonitor monitor([&probe] { return probe(); }, absl::Milliseconds(10), clock);
+  EXPECT_TRUE(monitor.Current().store_ok);
+  ASSERT_TRUE(probe.WaitStarted(2));
+  monitor.StoreFailed();
+  EXPECT_FALSE(monitor.Current().store_ok);
+  // Probe 2 began before the report: its success does not clear it.
+  probe.Release(2);
+  ASSERT_TRUE(probe.WaitStarted(3));
+  EXPECT_FALSE(monitor.Current().store_ok);
+  // Probe 3 began after it: its success does.
+  probe.Release(3);
+  ASSERT_TRUE(probe.WaitStarted(4));
+  EXPECT_TRUE(monitor.Current().store_ok);
+  probe.Release(4);
+}
+
 }  // namespace
 }  // namespace unibus::control::server

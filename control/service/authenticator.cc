@@ -94,7 +94,10 @@ absl::StatusOr<v1::User> Authenticator::Authorize(const grpc::ServerContext& con
   if (absl::IsNotFound(user.status())) {
     return absl::UnauthenticatedError("this key is not on the allowlist");
   }
-  if (!user.ok()) return absl::UnavailableError("the control plane cannot check keys right now");
+  if (!user.ok()) {
+    if (on_store_unavailable_) on_store_unavailable_();
+    return absl::UnavailableError("the control plane cannot check keys right now");
+  }
   if (user->status() != v1::USER_STATUS_ACTIVE) {
     return absl::PermissionDeniedError("this key has been revoked");
   }

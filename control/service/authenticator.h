@@ -16,6 +16,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 
@@ -44,6 +45,10 @@ class Authenticator {
 
   absl::StatusOr<v1::User> Authorize(const grpc::ServerContext& context, RoleSet allowed);
 
+  // `fn` runs (on the calling thread) whenever the store cannot answer a key lookup, so that the
+  // health posture shows it at once. REQUIRES: set before the first call; must not block.
+  void OnStoreUnavailable(std::function<void()> fn) { on_store_unavailable_ = std::move(fn); }
+
   // For calls open to every certificate (grpc.health.v1): OK, or UNAUTHENTICATED (no Ed25519
   // certificate key) / RESOURCE_EXHAUSTED (the key's rate limit, as in Authorize). Reads no store.
   absl::Status Throttle(const grpc::ServerContextBase& context);
@@ -60,6 +65,7 @@ class Authenticator {
 
   store::Store& store_;
   common::limits::RateLimiter& limiter_;
+  std::function<void()> on_store_unavailable_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::string> key_by_pem_ ABSL_GUARDED_BY(mu_);
   // Keys exempt from the rate limiter: as many as the admins made service identities. The user
