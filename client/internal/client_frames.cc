@@ -26,8 +26,10 @@ v1::FrameRef ToRef(const FrameId& id) {
 FrameId FromRef(const v1::FrameRef& ref) { return FrameId{common::HexEncode(ref.sender()), ref.counter()}; }
 
 // Publishes without a reply subject: the room stream acknowledges nothing (StoreConfirmer).
+// `flush`: wait for the server to have read it (a refused publish is then reported at once; the
+// caller is about to wait for the frame's echo anyway).
 absl::Status Publish(natsConnection* nc, const std::string& subject, const std::string& data,
-                     const std::string& msg_id) {
+                     const std::string& msg_id, bool flush) {
   natsMsg* raw = nullptr;
   natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, data.data(),
                                 static_cast<int>(data.size()));
@@ -35,8 +37,7 @@ absl::Status Publish(natsConnection* nc, const std::string& subject, const std::
   nats::NatsMsgPtr msg(raw);
   if (!msg_id.empty()) natsMsgHeader_Set(raw, "Nats-Msg-Id", msg_id.c_str());
   s = natsConnection_PublishMsg(nc, raw);
-  // A flush surfaces a refused publish (the server's permissions error) before we wait.
-  if (s == NATS_OK) s = natsConnection_FlushTimeout(nc, 2000);
+  if (s == NATS_OK && flush) s = natsConnection_FlushTimeout(nc, 2000);
   return nats::FromNatsStatus(s, "publish");
 }
 
@@ -273,7 +274,7 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
     absl::Status s = confirm ? confirmer_->Expect(room_id, msg_id) : absl::OkStatus();
     if (s.ok()) {
       s = nats_->WithConnection(
-          [&](natsConnection* nc) { return Publish(nc, subject, data, msg_id); });
+          [&](natsConnection* nc) { return Publish(nc, subject, data, msg_id, confirm); });
     }
     if (s.ok() && confirm && !confirmer_->Wait(msg_id, attempt)) {
       s = absl::UnavailableError("the frame was not confirmed as stored (room history down?)");
