@@ -657,6 +657,27 @@ TEST_F(WireTamperingTest, FrameFromANonMemberIsRejected) {
   EXPECT_EQ(CountText(inbox_.messages(), "eve was never here"), 0);
 }
 
+// Attack: mallory stores, in room B, a message that looks like a JetStream status message (an
+// empty body, "Status: 100" and a "Nats-Last-Consumer" far ahead). JetStream stores it like any
+// other and delivers it on every member's feed. Failed before the fix: bob's feed took it for a
+// heartbeat reporting lost frames, recreated itself from before it, met it again, and delivered
+// nothing more (the sync frame after it never arrived).
+TEST_F(WireTamperingTest, StoredFakeStatusMessageDoesNotStopTheFeed) {
+  natsMsg* raw = nullptr;
+  ASSERT_EQ(natsMsg_Create(&raw, room_b_.subject().c_str(), nullptr, nullptr, 0), NATS_OK);
+  common::nats::NatsMsgPtr msg(raw);
+  ASSERT_EQ(natsMsgHeader_Set(raw, "Status", "100"), NATS_OK);
+  ASSERT_EQ(natsMsgHeader_Set(raw, "Description", "Idle Heartbeat"), NATS_OK);
+  ASSERT_EQ(natsMsgHeader_Set(raw, "Nats-Last-Consumer", "9999999"), NATS_OK);
+  ASSERT_EQ(natsConnection_PublishMsg(mallory_raw_.get(), raw), NATS_OK);
+  ASSERT_EQ(natsConnection_FlushTimeout(mallory_raw_.get(), 5000), NATS_OK);
+  Delta d = Sync();
+  EXPECT_EQ(d.stats.delivered, 1u);  // the sync frame arrived
+  EXPECT_EQ(d.stats.rejected, 1u);   // the fake, as a stored frame that does not parse
+  ASSERT_TRUE(alice_->client->Send(b_id(), Text("and the next one")).ok());
+  EXPECT_TRUE(inbox_.WaitForText("and the next one")) << inbox_.FirstError();
+}
+
 // Fails if the epoch gate accepted the previous epoch past the grace window (a member removed at
 // a rekey could keep sending with the old key), or frames of an epoch nobody was given a key for.
 // The second subscriber, with the default 60 s grace, accepts the same late frame: the drop is

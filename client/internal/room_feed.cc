@@ -188,8 +188,13 @@ void RoomFeed::OnMsg(natsConnection* nc, natsSubscription*, natsMsg* msg, void* 
   auto* self = static_cast<RoomFeed*>(closure);
   // Status messages count only on a history feed: it is in this identity's own inbox, where only
   // JetStream (for consumers unibus-authd made for us) delivers. On a live room subject any
-  // member could publish one, to make every receiver publish where it names.
-  if (self->options_.history && Header(msg, "Status") == "100" &&
+  // member could publish one, to make every receiver publish where it names. And a member can
+  // STORE a message with status headers, which JetStream then pushes like any frame, with a
+  // $JS.ACK reply subject: only JetStream's own status messages come without one (heartbeats) or
+  // with a flow-control reply.
+  const char* reply = natsMsg_GetReply(msg);
+  bool stored = reply != nullptr && absl::StartsWith(reply, "$JS.ACK.");
+  if (self->options_.history && !stored && Header(msg, "Status") == "100" &&
       natsMsg_GetDataLength(msg) == 0) {
     return self->OnStatusMessage(nc, msg);
   }
