@@ -37,7 +37,9 @@ ABSL_FLAG(int, port, 4222, "nats-config: client port (-1: any free port)");
 ABSL_FLAG(int, monitor_port, 0, "nats-config: monitoring port on 127.0.0.1 (0: off)");
 ABSL_FLAG(std::string, jetstream_dir, "", "nats-config: JetStream storage directory");
 ABSL_FLAG(std::string, ports_file_dir, "", "nats-config: where nats-server writes its ports");
-ABSL_FLAG(int, timeout, 2, "nats-config: auth callout timeout in seconds");
+ABSL_FLAG(int, timeout, 2,
+          "nats-config: auth callout timeout in seconds (must be 2: authd answers up to 250 ms "
+          "before it and re-kicks 2.5 s after a change)");
 ABSL_FLAG(std::string, out, "", "nats-config: write the config here instead of stdout; "
                                 "route-secret: the secret file to create (0600)");
 ABSL_FLAG(std::string, host, "127.0.0.1", "nats-config: client listener address (beyond loopback "

@@ -174,6 +174,9 @@ absl::Status ValidateParams(const NatsConfigParams& p) {
   // The callout request's exp is in whole seconds, rounded down, and authd answers only up to
   // 250 ms before it: with 1 s the window to answer can be nearly nothing.
   if (p.timeout_seconds < 2) return absl::InvalidArgumentError("timeout must be at least 2 s");
+  // unibus-authd kicks again 2.5 s after a change, for callouts answered from the old grants
+  // whose connections registered late: a longer timeout would let one escape.
+  if (p.timeout_seconds > 2) return absl::InvalidArgumentError("timeout must be at most 2 s");
   if (p.jetstream_max_memory < 0 || p.jetstream_max_file < 0) {
     return absl::InvalidArgumentError("JetStream limits cannot be negative");
   }
@@ -252,8 +255,8 @@ absl::Status CheckNatsConfig(absl::string_view text) {
       authorization ? OwnScalar(*authorization, "timeout") : std::nullopt;
   double seconds = 0;
   if (absl::Status s = Rule(timeout && !timeout->quoted && absl::SimpleAtod(timeout->value, &seconds) &&
-                                seconds > 0,
-                            "authorization timeout must be a plain number of seconds");
+                                seconds > 0 && seconds <= 2,
+                            "authorization timeout must be a plain number of seconds, at most 2");
       !s.ok()) {
     return s;
   }

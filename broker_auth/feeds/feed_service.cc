@@ -62,6 +62,9 @@ std::string FeedService::Open(natsConnection* nc, const std::string& sign_pub,
                               absl::string_view body) {
   absl::StatusOr<FeedRequest> request = ParseFeedRequest(body);
   if (!request.ok()) return FeedErrorJson(400, request.status().message());
+  // A cache that is not following the control plane may still grant a room its owner lost; a
+  // feed does not depend on the requester's connection grants, so refuse rather than guess.
+  if (!cache_.live()) return FeedErrorJson(503, "memberships are being reloaded; retry later");
   if (!MayRead(cache_, sign_pub, request->room_id)) {
     return FeedErrorJson(403, "not a member of a room with history of that id");
   }

@@ -5,10 +5,9 @@
 // The answer goes to the request's reply subject only when that lies in the requester's own
 // inbox; any other reply subject gets no answer and no consumer (a member must not make unibus-authd
 // publish into another identity's inbox or a room). Requests are rate limited per identity.
-// While the cache is not live (its feed is reconnecting), requests are answered from the grants
-// it holds: the requester's open connection holds those grants anyway (existing connections
-// continue while new ones are refused), and the sweep after the reload deletes what they no
-// longer allow. A consumer created while a change removed the membership is deleted again: the membership is
+// While the cache is not live (its feed is reconnecting) requests get 503: a stale cache could
+// grant a room the requester has lost (another authd instance of the queue group, live, answers
+// the retry). A consumer created while a change removed the membership is deleted again: the membership is
 // re-read after the create, and the change's sweep (FeedSweeper) runs after the cache reflects it,
 // so one of the two sees the other.
 //

@@ -45,6 +45,9 @@ absl::StatusOr<ServerConnections> ParseConnz(absl::string_view answer, int limit
   if (!data.contains("now") || !ParseRfc3339(data["now"], &now)) {
     return absl::InvalidArgumentError("CONNZ answer without a time");
   }
+  if (data.contains("offset") && data["offset"].is_number_unsigned()) {
+    out.offset = data["offset"].get<uint64_t>();
+  }
   if (!data.contains("connections") || !data["connections"].is_array()) return out;
   for (const json& c : data["connections"]) {
     absl::Time start;

@@ -26,6 +26,7 @@ struct ServerConnections {
     std::string user;    // the authorized user (its nkey), when the server said
   };
   std::vector<Connection> connections;
+  uint64_t offset = 0;  // of this page
   // Whether the page was full (ask again from `offset + connections.size()`).
   bool more = false;
 };

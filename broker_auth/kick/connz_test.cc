@@ -26,6 +26,7 @@ TEST(ConnzTest, ReadsEachConnectionsAgeOnTheServersOwnClock) {
   EXPECT_EQ(got->connections[1].age, absl::Milliseconds(500));  // another zone, same instant
   EXPECT_FALSE(got->more);
   EXPECT_TRUE(ParseConnz(kAnswer, 2)->more);  // a full page: ask for the next one
+  EXPECT_EQ(got->offset, 0u);
 }
 
 TEST(ConnzTest, RefusesWhatIsNotAConnzAnswer) {

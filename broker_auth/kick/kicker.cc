@@ -131,8 +131,9 @@ void Kicker::Answer(natsMsg* msg) {
     }
   }
   if (answer->more) {
-    // The offset counts every listed connection, kicked or not.
-    Send(id, query, answer->server_id, answer->connections.size());
+    // The next page. Kicked connections leave the list meanwhile, so it may skip some: the
+    // recheck asks again from the start.
+    Send(id, query, answer->server_id, answer->offset + answer->connections.size());
   }
   if (sent == 0) return;
   {

@@ -255,7 +255,7 @@ absl::StatusOr<FrameId> ClientImpl::Send(const std::string& room_id,
   // "duplicate". The hash of the frame's own bytes cannot be known before it is sent, and stays
   // the same for retries of this frame.
   std::string msg_id =
-      history ? absl::StrCat(room_id, "-", common::Sha256Hex(data).substr(0, 32)) : "";
+      history ? absl::StrCat(room_id, "-", StoredFrameDigest(data)) : "";
   // A stored frame is retried until the deadline: right after a membership change this
   // identity's connection is kicked and re-authorized (until then nats-server refuses the
   // publish), and JetStream drops the duplicate of a retry that did get through (Nats-Msg-Id).

@@ -3,8 +3,8 @@
 namespace unibus::client::internal {
 
 bool MemberSet::Contains(const std::string& sign_pub_hex) {
-  if (members_.contains(sign_pub_hex)) return true;
   absl::Time now = clock_.Now();
+  if (members_.contains(sign_pub_hex) && now - fetched_ < max_age_) return true;
   if (now - fetched_ < min_refresh_) return false;
   fetched_ = now;
   absl::StatusOr<std::vector<std::string>> fresh = fetch_();

@@ -25,17 +25,20 @@ class MemberSet {
   using Fetch = std::function<absl::StatusOr<std::vector<std::string>>()>;
 
   MemberSet(Fetch fetch, const common::Clock& clock,
-            absl::Duration min_refresh = absl::Seconds(2))
-      : fetch_(std::move(fetch)), clock_(clock), min_refresh_(min_refresh) {}
+            absl::Duration min_refresh = absl::Seconds(2),
+            absl::Duration max_age = absl::Seconds(30))
+      : fetch_(std::move(fetch)), clock_(clock), min_refresh_(min_refresh), max_age_(max_age) {}
 
-  // True if `sign_pub_hex` is a member (re-reading the list once if it was not, and the last read
-  // is older than min_refresh). A failed read keeps the previous list.
+  // True if `sign_pub_hex` is a member: re-reads the list once if it was not (and the last read
+  // is older than min_refresh), and whenever the list is older than max_age (so a removed member
+  // stops counting). A failed read keeps the previous list.
   bool Contains(const std::string& sign_pub_hex);
 
  private:
   const Fetch fetch_;
   const common::Clock& clock_;
   const absl::Duration min_refresh_;
+  const absl::Duration max_age_;
   absl::flat_hash_set<std::string> members_;
   absl::Time fetched_ = absl::InfinitePast();
 };

@@ -26,6 +26,20 @@ TEST(MemberSetTest, RereadsOnAMissAtMostOncePerInterval) {
   EXPECT_EQ(fetches, 2);
 }
 
+TEST(MemberSetTest, AKnownMemberIsReadAgainOnceTheListIsOld) {
+  common::FakeClock clock;
+  std::vector<std::string> list = {"alice", "mallory"};
+  MemberSet set([&]() -> absl::StatusOr<std::vector<std::string>> { return list; }, clock,
+                absl::Seconds(2), absl::Seconds(30));
+  EXPECT_TRUE(set.Contains("mallory"));
+  list = {"alice"};  // mallory removed
+  clock.Advance(absl::Seconds(10));
+  EXPECT_TRUE(set.Contains("mallory"));  // still within max_age
+  clock.Advance(absl::Seconds(25));
+  EXPECT_FALSE(set.Contains("mallory"));
+  EXPECT_TRUE(set.Contains("alice"));
+}
+
 TEST(MemberSetTest, AFailedReadKeepsThePreviousList) {
   common::FakeClock clock;
   bool fail = false;

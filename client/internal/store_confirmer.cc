@@ -2,6 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/sha256.h"
+
 namespace unibus::client::internal {
 
 // How far back a room's first confirming feed starts: covers a client clock ahead of the
@@ -37,9 +41,19 @@ absl::Status StoreConfirmer::Expect(const std::string& room_id, const std::strin
 
 void StoreConfirmer::Seen(const RawFrame& frame) {
   if (frame.msg_id.empty()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!expected_.contains(frame.msg_id)) return;
+  }
+  // Anyone in the room may store anything under an id it saw go by: only our own bytes count.
+  if (!absl::EndsWith(frame.msg_id, absl::StrCat("-", StoredFrameDigest(frame.data)))) return;
   absl::MutexLock lock(&mu_);
   auto it = expected_.find(frame.msg_id);
   if (it != expected_.end()) it->second = true;
+}
+
+std::string StoredFrameDigest(absl::string_view frame) {
+  return common::Sha256Hex(frame).substr(0, 32);
 }
 
 bool StoreConfirmer::Wait(const std::string& msg_id, absl::Duration timeout) {

@@ -2,7 +2,7 @@
 // acknowledges nothing (a publish's reply subject is chosen by the publisher, so an
 // acknowledgement could be aimed at another room: docs/security.md), so a frame counts as stored
 // when it comes back on this client's own history feed of the room, recognised by its
-// Nats-Msg-Id. One feed per room, started on the first send there and kept while the confirmer
+// Nats-Msg-Id, whose digest part must match the bytes that came back. One feed per room, started on the first send there and kept while the confirmer
 // lives.
 //
 // Thread-safe. Borrows the NatsLink, which must outlive it.
@@ -21,6 +21,10 @@
 #include "client/internal/room_feed.h"
 
 namespace unibus::client::internal {
+
+// The part of a stored frame's Nats-Msg-Id after "<room_id>-": the first 32 hex digits of the
+// SHA-256 of its bytes (docs/frames.md §10).
+std::string StoredFrameDigest(absl::string_view frame);
 
 class StoreConfirmer {
  public:
