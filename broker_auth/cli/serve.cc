@@ -118,14 +118,7 @@ int Serve(const ServeFlags& flags) {
           // The feed has refreshed the identity's grants before calling this.
           if (c.kind() == v1::CHANGE_KIND_USER_ADDED) return;
           kicker.KickIdentity(c.sign_pub());
-          if (c.kind() == v1::CHANGE_KIND_MEMBER_ADDED) return;
-          absl::StatusOr<int> swept = sweeper.SweepIdentity(
-              c.sign_pub(), c.kind() == v1::CHANGE_KIND_MEMBER_REMOVED ? c.room_id() : "");
-          if (!swept.ok()) {
-            std::cerr << "unibus-authd: history feeds of " << c.sign_pub()
-                      << " not swept yet (the periodic sweep retries): "
-                      << swept.status().message() << "\n";
-          }
+          if (c.kind() != v1::CHANGE_KIND_MEMBER_ADDED) sweeper.Changed(c.sign_pub());
         });
     service::AuthorizerConfig config{&keys->issuer, &keys->xkey, "UNIBUS", flags.user_ttl};
     service::Authorizer authorizer(config, cache, common::RealClock::Get());

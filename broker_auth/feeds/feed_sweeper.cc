@@ -47,17 +47,22 @@ void FeedSweeper::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
-absl::StatusOr<int> FeedSweeper::SweepIdentity(const std::string& sign_pub,
-                                               const std::string& room_id) {
+void FeedSweeper::Changed(const std::string& sign_pub) {
+  absl::MutexLock lock(&mu_);
+  changed_.insert(sign_pub);
+}
+
+absl::StatusOr<int> FeedSweeper::SweepIdentities(
+    const absl::flat_hash_set<std::string>& identities) {
   nats::JetStreamApi api(nc_, options_.api_timeout);
-  absl::StatusOr<std::vector<std::string>> names = api.ConsumerNames(
-      std::string(nats::kRoomStream), room_id.empty() ? "" : nats::RoomSubject(room_id));
+  absl::StatusOr<std::vector<std::string>> names =
+      api.ConsumerNames(std::string(nats::kRoomStream));
   if (!names.ok()) return names.status();
   std::vector<std::string> doomed;
   for (const std::string& name : *names) {
     std::optional<ConsumerOwner> owner = OwnerOfConsumer(name);
-    if (owner.has_value() && owner->sign_pub == sign_pub &&
-        !FeedService::MayRead(cache_, sign_pub, owner->room_id)) {
+    if (owner.has_value() && identities.contains(owner->sign_pub) &&
+        !FeedService::MayRead(cache_, owner->sign_pub, owner->room_id)) {
       doomed.push_back(name);
     }
   }
@@ -83,12 +88,30 @@ absl::StatusOr<int> FeedSweeper::SweepAll() {
 }
 
 void FeedSweeper::Loop() {
+  absl::Time next_full = absl::Now() + options_.period;
   while (true) {
+    absl::flat_hash_set<std::string> changed;
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.period)) return;
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !changed_.empty();
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), next_full - absl::Now());
+      if (stopping_) return;
+      changed.swap(changed_);
     }
-    absl::StatusOr<int> swept = SweepAll();
+    absl::StatusOr<int> swept = 0;
+    if (!changed.empty()) {
+      swept = SweepIdentities(changed);
+      if (!swept.ok()) {
+        std::cerr << "unibus-authd: history feeds of " << changed.size()
+                  << " identities not swept yet (the periodic sweep retries): "
+                  << swept.status().message() << "\n";
+      }
+    } else if (absl::Now() >= next_full) {
+      swept = SweepAll();
+      next_full = absl::Now() + options_.period;
+    }
     if (swept.ok() && *swept > 0) {
       std::cerr << "unibus-authd: deleted " << *swept << " history consumer(s) of ended access\n";
     }

@@ -1,9 +1,13 @@
 // Deletes history consumers whose owners may no longer read their room (feed_request.h names
-// every consumer unibus-authd creates after its owner and room): after each change that can
+// every consumer unibus-authd creates after its owner and room): soon after each change that can
 // shrink an identity's grants (membership removed, user revoked; room deletion removes every
 // member), and every `period` for everything, which also catches changes missed while no authd
 // was following the feed, consumers of names authd never gives out, and identities holding more
 // than `max_per_identity` feeds.
+//
+// Changes are swept on the sweeper's own thread, never on the caller's (the change feed must not
+// wait for JetStream): identities queued meanwhile are swept together, with one listing of the
+// consumers (nats-server 2.10 lists them all; it ignores a subject filter).
 //
 // Thread-safe. Borrows the cache and the connection (the feeds user's).
 #ifndef UNIBUS_BROKER_AUTH_FEEDS_FEED_SWEEPER_H_
@@ -15,6 +19,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -34,12 +39,15 @@ class FeedSweeper {
               FeedSweeperOptions options = {});
   ~FeedSweeper();
 
-  // Starts the periodic sweep on a thread of its own.
+  // Starts the sweeper's thread.
   void Start();
 
-  // After a change to `sign_pub`'s grants (the cache already reflects it): deletes its consumers
-  // on `room_id` (every room when empty) that it may no longer read. Returns how many.
-  absl::StatusOr<int> SweepIdentity(const std::string& sign_pub, const std::string& room_id);
+  // After a change to `sign_pub`'s grants (the cache already reflects it): its consumers that it
+  // may no longer read are deleted soon, on the sweeper's thread. Does not block.
+  void Changed(const std::string& sign_pub);
+
+  // Deletes the consumers of `identities` that they may no longer read. Returns how many.
+  absl::StatusOr<int> SweepIdentities(const absl::flat_hash_set<std::string>& identities);
   // Everything (see the header). UNAVAILABLE while the cache is not live.
   absl::StatusOr<int> SweepAll();
 
@@ -51,6 +59,7 @@ class FeedSweeper {
   const FeedSweeperOptions options_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<std::string> changed_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -61,6 +61,9 @@ class JetStreamAttacksTest : public ::testing::Test {
     ASSERT_TRUE(WaitForRoomAccess(*stack_, *mallory_, {*room_a_}).ok());
   }
   static void TearDownTestSuite() {
+    if (stack_ != nullptr && ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+      std::cerr << "---- authd.log ----\n" << FileTailFrom(stack_->dir() + "/authd.log", 0);
+    }
     delete stack_;
     for (Identity* id : {olivia_, mallory_, bob_, feeds_}) delete id;
     for (std::string* room : {room_a_, room_b_, room_l_}) delete room;
