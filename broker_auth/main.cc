@@ -28,6 +28,8 @@ ABSL_FLAG(int64_t, history_max_bytes, int64_t{8} << 30, "serve: size cap of all 
           "history is dropped for another's)");
 ABSL_FLAG(int64_t, history_max_per_room, 100000,
           "serve: frames kept per room (a full room drops its own oldest)");
+ABSL_FLAG(int64_t, history_feeds_per_identity, 1024,
+          "serve: history feeds one identity may hold at once (about one per room it reads)");
 ABSL_FLAG(int64_t, history_max_consumers, 100000,
           "serve: history feeds (JetStream consumers) of all members together");
 ABSL_FLAG(int, history_replicas, 1,
@@ -128,6 +130,11 @@ int RunServe() {
   f.history.max_bytes = absl::GetFlag(FLAGS_history_max_bytes);
   f.history.max_msgs_per_room = absl::GetFlag(FLAGS_history_max_per_room);
   f.history.max_consumers = absl::GetFlag(FLAGS_history_max_consumers);
+  if (absl::GetFlag(FLAGS_history_feeds_per_identity) < 1) {
+    std::cerr << "unibus-authd: --history_feeds_per_identity must be at least 1\n";
+    return 2;
+  }
+  f.feeds_per_identity = static_cast<size_t>(absl::GetFlag(FLAGS_history_feeds_per_identity));
   f.history.replicas = absl::GetFlag(FLAGS_history_replicas);
   if (f.history.replicas < 1 || f.history.replicas > 5) {
     std::cerr << "unibus-authd: --history_replicas must be 1 to 5\n";

@@ -48,6 +48,7 @@ struct ServeFlags {
   int workers = 4;
   absl::Duration user_ttl = absl::Minutes(10);
   stream::RoomStreamLimits history;  // of the room-history stream it provisions
+  size_t feeds_per_identity = 1024;  // history feeds one identity may hold at once
 };
 
 // Provisions the room-history stream, then answers auth-callout requests until SIGINT/SIGTERM.

@@ -105,7 +105,8 @@ int Serve(const ServeFlags& flags) {
     kick_options.inbox = std::string(common::nats::kKickUserInbox);
     kick_options.spared_users = {keys->stream.nkey_public(), keys->feeds.nkey_public()};
     kick::Kicker kicker(sys->get(), kick_options);
-    feeds::FeedSweeper sweeper(feeds_nc->get(), cache);
+    feeds::FeedCounts feed_counts(flags.feeds_per_identity);
+    feeds::FeedSweeper sweeper(feeds_nc->get(), cache, feed_counts);
     grants::FeedOptions feed_options;
     feed_options.target = flags.control;
     feed_options.ca_pem = *ca;
@@ -126,11 +127,12 @@ int Serve(const ServeFlags& flags) {
         auth->get(),
         {std::string(common::nats::kAuthCalloutSubject), "unibus-authd", flags.workers},
         service::CalloutHandler(authorizer));
-    feeds::FeedService feed_service(cache, common::RealClock::Get());
+    feeds::FeedService feed_service(cache, feed_counts, common::RealClock::Get());
     service::RequestListener feed_listener(
         feeds_nc->get(),
-        {common::nats::FeedRequestSubject("*"), std::string(common::nats::kFeedsQueue), 2},
-        [&feed_service](natsConnection* nc, natsMsg* msg) { feed_service.Handle(nc, msg); });
+        {common::nats::FeedRequestSubject("*"), std::string(common::nats::kFeedsQueue), 4},
+        [&feed_service](natsConnection* nc, natsMsg* msg) { feed_service.Handle(nc, msg); },
+        [&feed_service](natsConnection* nc, natsMsg* msg) { return feed_service.Admit(nc, msg); });
     feed.Start();
     absl::Status started = kicker.Start();
     if (started.ok()) started = listener.Start();

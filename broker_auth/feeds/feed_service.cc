@@ -25,11 +25,12 @@ std::string Requester(absl::string_view subject) {
 
 }  // namespace
 
-FeedService::FeedService(const grants::GrantsCache& cache, const common::Clock& clock,
-                         FeedServiceOptions options)
+FeedService::FeedService(const grants::GrantsCache& cache, FeedCounts& counts,
+                         const common::Clock& clock, FeedServiceOptions options)
     : cache_(cache),
       options_(options),
-      limiter_(options.requests_per_second, options.burst, clock) {}
+      limiter_(options.requests_per_second, options.burst, clock),
+      counts_(counts) {}
 
 bool FeedService::MayRead(const grants::GrantsCache& cache, const std::string& sign_pub,
                           const std::string& room_id) {
@@ -41,20 +42,27 @@ bool FeedService::MayRead(const grants::GrantsCache& cache, const std::string& s
   return false;
 }
 
-void FeedService::Handle(natsConnection* nc, natsMsg* msg) {
+bool FeedService::Admit(natsConnection* nc, natsMsg* msg) {
   std::string sign_pub = Requester(natsMsg_GetSubject(msg));
   const char* reply = natsMsg_GetReply(msg);
   // Only the requester's own inbox ever hears from us: no reflection into rooms or other inboxes.
   if (sign_pub.empty() || reply == nullptr ||
       !absl::StartsWith(reply, absl::StrCat(nats::InboxPrefix(sign_pub), "."))) {
-    return;
+    return false;
   }
+  if (limiter_.Allow(sign_pub)) return true;
+  std::string answer = FeedErrorJson(429, "too many feed requests; retry later");
+  natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
+  return false;
+}
+
+void FeedService::Handle(natsConnection* nc, natsMsg* msg) {
+  std::string sign_pub = Requester(natsMsg_GetSubject(msg));
+  const char* reply = natsMsg_GetReply(msg);
+  if (sign_pub.empty() || reply == nullptr) return;  // Admit let none of these through
   std::string answer =
-      limiter_.Allow(sign_pub)
-          ? Open(nc, sign_pub,
-                 absl::string_view(natsMsg_GetData(msg),
-                                   static_cast<size_t>(natsMsg_GetDataLength(msg))))
-          : FeedErrorJson(429, "too many feed requests; retry later");
+      Open(nc, sign_pub,
+           absl::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
   natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
 }
 
@@ -67,6 +75,9 @@ std::string FeedService::Open(natsConnection* nc, const std::string& sign_pub,
   if (!cache_.live()) return FeedErrorJson(503, "memberships are being reloaded; retry later");
   if (!MayRead(cache_, sign_pub, request->room_id)) {
     return FeedErrorJson(403, "not a member of a room with history of that id");
+  }
+  if (!counts_.TryAdd(sign_pub)) {
+    return FeedErrorJson(429, "too many history feeds open for this identity");
   }
   nats::JetStreamApi api(nc, options_.api_timeout);
   absl::StatusOr<nlohmann::json> created =

@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "broker_auth/feeds/feed_counts.h"
 #include "broker_auth/feeds/feed_request.h"
 #include "broker_auth/grants/grants_cache.h"
 #include "common/limits/rate_limiter.h"
@@ -38,10 +39,15 @@ struct FeedServiceOptions {
 
 class FeedService {
  public:
-  FeedService(const grants::GrantsCache& cache, const common::Clock& clock,
+  // `counts` (shared with the FeedSweeper, which corrects them) bounds the feeds per identity.
+  FeedService(const grants::GrantsCache& cache, FeedCounts& counts, const common::Clock& clock,
               FeedServiceOptions options = {});
 
-  // The RequestListener handler for FeedRequestSubject("*").
+  // The RequestListener admission for FeedRequestSubject("*"): drops requests that could get no
+  // answer (a foreign reply subject), answers 429 at once to an identity over its rate, and
+  // admits the rest. Never blocks.
+  bool Admit(natsConnection* nc, natsMsg* msg);
+  // The RequestListener handler (admitted requests).
   void Handle(natsConnection* nc, natsMsg* msg);
 
   // True when `sign_pub` may read `room_id`'s history now (active, member, history on).
@@ -55,6 +61,7 @@ class FeedService {
   const grants::GrantsCache& cache_;
   const FeedServiceOptions options_;
   common::limits::RateLimiter limiter_;
+  FeedCounts& counts_;
 };
 
 }  // namespace unibus::broker_auth::feeds

@@ -32,8 +32,8 @@ int DeleteAll(const nats::JetStreamApi& api, const std::vector<std::string>& nam
 }  // namespace
 
 FeedSweeper::FeedSweeper(natsConnection* nc, const grants::GrantsCache& cache,
-                         FeedSweeperOptions options)
-    : nc_(nc), cache_(cache), options_(options) {}
+                         FeedCounts& counts, FeedSweeperOptions options)
+    : nc_(nc), cache_(cache), counts_(counts), options_(options) {}
 
 FeedSweeper::~FeedSweeper() {
   {
@@ -80,10 +80,13 @@ absl::StatusOr<int> FeedSweeper::SweepAll() {
   for (const std::string& name : *names) {
     std::optional<ConsumerOwner> owner = OwnerOfConsumer(name);
     if (!owner.has_value() || !FeedService::MayRead(cache_, owner->sign_pub, owner->room_id) ||
-        ++per_identity[owner->sign_pub] > options_.max_per_identity) {
+        per_identity[owner->sign_pub] >= counts_.limit()) {
       doomed.push_back(name);
+    } else {
+      ++per_identity[owner->sign_pub];
     }
   }
+  counts_.Replace(std::move(per_identity));
   return DeleteAll(api, doomed);
 }
 

@@ -3,7 +3,7 @@
 // shrink an identity's grants (membership removed, user revoked; room deletion removes every
 // member), and every `period` for everything, which also catches changes missed while no authd
 // was following the feed, consumers of names authd never gives out, and identities holding more
-// than `max_per_identity` feeds.
+// than `counts.limit()` feeds (the full sweep also resets `counts` to what it found).
 //
 // Changes are swept on the sweeper's own thread, never on the caller's (the change feed must not
 // wait for JetStream): identities queued meanwhile are swept together, with one listing of the
@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "broker_auth/feeds/feed_counts.h"
 #include "broker_auth/grants/grants_cache.h"
 
 namespace unibus::broker_auth::feeds {
@@ -30,12 +31,11 @@ namespace unibus::broker_auth::feeds {
 struct FeedSweeperOptions {
   absl::Duration period = absl::Seconds(10);
   absl::Duration api_timeout = absl::Seconds(2);
-  size_t max_per_identity = 2048;
 };
 
 class FeedSweeper {
  public:
-  FeedSweeper(natsConnection* nc, const grants::GrantsCache& cache,
+  FeedSweeper(natsConnection* nc, const grants::GrantsCache& cache, FeedCounts& counts,
               FeedSweeperOptions options = {});
   ~FeedSweeper();
 
@@ -56,6 +56,7 @@ class FeedSweeper {
 
   natsConnection* const nc_;
   const grants::GrantsCache& cache_;
+  FeedCounts& counts_;
   const FeedSweeperOptions options_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -35,11 +35,15 @@ using common::nats::RoomSubject;
 using nlohmann::json;
 
 constexpr absl::Duration kQuiet = absl::Milliseconds(1500);
+constexpr int kFeedCap = 8;  // --history_feeds_per_identity of this stack
 
 class JetStreamAttacksTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    stack_ = testing::Stack::Start(control::testing::NewTempDir("js_attacks")).value().release();
+    stack_ = testing::Stack::Start(control::testing::NewTempDir("js_attacks"),
+                                   {absl::StrCat("--history_feeds_per_identity=", kFeedCap)})
+                 .value()
+                 .release();
     auto& control = stack_->control();
     olivia_ = new Identity(Identity::Generate());
     mallory_ = new Identity(Identity::Generate());
@@ -321,23 +325,43 @@ TEST_F(JetStreamAttacksTest, FeedServiceAnswersOnlyTheRequestersOwnInbox) {
             InboxPrefix(mallory_->sign_pub_hex()) + ".feed.00000000000000000000000c");
 }
 
-// Attack: many feeds at once (a consumer each). The service rate limits and the sweeper bounds
-// what one identity holds.
+// Attack: a flood of feed requests. Each identity's are rate limited before they are queued
+// (bad bodies too: they cost a worker all the same), so one member cannot starve the others.
 TEST_F(JetStreamAttacksTest, FeedRequestsAreRateLimited) {
   auto mallory = Connect(*mallory_);
   ASSERT_TRUE(mallory);
   int limited = 0;
-  for (int i = 0; i < 300 && limited == 0; ++i) {
-    char nonce[25];
-    snprintf(nonce, sizeof(nonce), "%024x", 0x1000 + i);
-    absl::StatusOr<json> r = RequestFeed(*mallory, *mallory_, FeedBody(*room_a_, nonce));
+  for (int i = 0; i < 400 && limited == 0; ++i) {
+    absl::StatusOr<json> r = RequestFeed(*mallory, *mallory_, json{{"room_id", "x"}});
     ASSERT_TRUE(r.ok()) << r.status();
-    if (r->contains("error")) {
-      EXPECT_EQ((*r)["error"]["code"], 429) << r->dump();
-      ++limited;
-    }
+    ASSERT_TRUE(r->contains("error")) << r->dump();
+    if ((*r)["error"]["code"] == 429) ++limited;
   }
   EXPECT_EQ(limited, 1);
+}
+
+// Attack: many feeds at once, each kept alive by one wildcard subscription on her inbox, to use
+// up the stream's consumers. Refused at creation beyond the per-identity cap.
+TEST_F(JetStreamAttacksTest, FeedsPerIdentityAreCapped) {
+  Identity greedy = Identity::Generate();
+  ASSERT_TRUE(stack_->control().AddUser(greedy, v1::ROLE_MEMBER, "greedy").ok());
+  std::string room = FreshHistoryRoom(greedy);
+  auto peer = Connect(greedy);
+  ASSERT_TRUE(peer);
+  auto interest = peer->Subscribe(InboxPrefix(greedy.sign_pub_hex()) + ".feed.>");
+  ASSERT_TRUE(interest.ok());
+  for (int i = 0; i <= kFeedCap; ++i) {
+    char nonce[25];
+    snprintf(nonce, sizeof(nonce), "%024x", 0x2000 + i);
+    absl::StatusOr<json> r = RequestFeed(*peer, greedy, FeedBody(room, nonce));
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (i < kFeedCap) {
+      EXPECT_TRUE(r->contains("consumer")) << i << ": " << r->dump();
+    } else {
+      EXPECT_EQ((*r)["error"]["code"], 429) << r->dump();
+    }
+  }
+  EXPECT_EQ(ConsumersOf(greedy).value_or(-1), kFeedCap);
 }
 
 // Attack (H1 through the service): the feed she was given as a member, after RemoveMember and

@@ -37,7 +37,9 @@ void RequestListener::Stop() {
 void RequestListener::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg,
                                 void* closure) noexcept {
   common::nats::NatsMsgPtr owned(msg);
-  static_cast<RequestListener*>(closure)->Enqueue(std::move(owned));
+  auto* self = static_cast<RequestListener*>(closure);
+  if (self->admit_ && !self->admit_(self->nc_, msg)) return;
+  self->Enqueue(std::move(owned));
 }
 
 void RequestListener::OnComplete(void* closure) noexcept {

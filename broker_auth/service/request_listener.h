@@ -37,9 +37,17 @@ class RequestListener {
  public:
   // Called once per request on a worker thread; the message is freed after it returns.
   using Handler = std::function<void(natsConnection* nc, natsMsg* msg)>;
+  // Optional, called on nats.c's delivery thread before a request is queued (it must not
+  // block): false drops it (the admission may answer it itself), so that one sender's flood
+  // cannot fill the queue ahead of everyone else.
+  using Admission = std::function<bool(natsConnection* nc, natsMsg* msg)>;
 
-  RequestListener(natsConnection* connection, RequestListenerOptions options, Handler handler)
-      : nc_(connection), options_(std::move(options)), handler_(std::move(handler)) {}
+  RequestListener(natsConnection* connection, RequestListenerOptions options, Handler handler,
+                  Admission admit = nullptr)
+      : nc_(connection),
+        options_(std::move(options)),
+        handler_(std::move(handler)),
+        admit_(std::move(admit)) {}
   ~RequestListener() { Stop(); }
 
   absl::Status Start();
@@ -56,6 +64,7 @@ class RequestListener {
   natsConnection* nc_;
   const RequestListenerOptions options_;
   const Handler handler_;
+  const Admission admit_;
   common::nats::NatsSubscriptionPtr sub_;
   std::vector<std::thread> threads_;
   absl::Notification delivery_done_;
