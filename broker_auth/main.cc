@@ -130,6 +130,14 @@ int RunServe() {
   f.history.max_bytes = absl::GetFlag(FLAGS_history_max_bytes);
   f.history.max_msgs_per_room = absl::GetFlag(FLAGS_history_max_per_room);
   f.history.max_consumers = absl::GetFlag(FLAGS_history_max_consumers);
+  if (f.history.max_msgs_per_room > 0 &&
+      f.history.max_msgs_per_room > f.history.max_bytes / f.history.max_msg_size) {
+    std::cerr << "unibus-authd: warning: one room may hold more than the whole history ("
+              << f.history.max_msgs_per_room << " frames of up to " << f.history.max_msg_size
+              << " bytes > " << f.history.max_bytes
+              << " bytes): a member filling its own room would make every room refuse new "
+                 "stored frames (docs/security.md, known gaps)\n";
+  }
   if (absl::GetFlag(FLAGS_history_feeds_per_identity) < 1) {
     std::cerr << "unibus-authd: --history_feeds_per_identity must be at least 1\n";
     return 2;
