@@ -12,6 +12,10 @@
 // each server's own clock: a connection older (server "now" minus its start) than the time
 // since the change was applied, as measured here when the query was sent.
 //
+// With several authd instances (a queue group, a cluster) each kicks when it applies a change:
+// one that applies it late may meanwhile have authorized a connection from the old grants, and
+// its own kick is what closes that one. A fresh connection may so be kicked more than once.
+//
 // Thread-safe. The system connection is borrowed; its inbox prefix must be `inbox` (its
 // permissions need publish on $SYS.REQ.SERVER.PING.CONNZ, $SYS.REQ.SERVER.*.CONNZ and
 // $SYS.REQ.SERVER.*.KICK and subscribe on `inbox`.>). One thread runs the rechecks.

@@ -38,6 +38,8 @@ absl::Status Publish(natsConnection* nc, const std::string& subject, const std::
   if (!msg_id.empty()) natsMsgHeader_Set(raw, "Nats-Msg-Id", msg_id.c_str());
   s = natsConnection_PublishMsg(nc, raw);
   if (s == NATS_OK && flush) s = natsConnection_FlushTimeout(nc, 2000);
+  // No answer from the server (e.g. it is restarting): the caller retries while it may.
+  if (s == NATS_TIMEOUT) return absl::UnavailableError("NATS did not answer; frame not sent");
   return nats::FromNatsStatus(s, "publish");
 }
 
