@@ -32,25 +32,16 @@ testing::PeerOptions Keeping() {
   return options;
 }
 
-class KickAttacksTest : public ::testing::Test {
+class KickAttacksTest : public StackPerTest {
  protected:
   void SetUp() override {
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    auto stack = testing::Stack::Start(control::testing::NewTempDir(info->name()));
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = *std::move(stack);
+    ASSERT_NO_FATAL_FAILURE(StackPerTest::SetUp());
     ASSERT_TRUE(stack_->control().AddUser(olivia_, v1::ROLE_MEMBER, "olivia").ok());
     ASSERT_TRUE(stack_->control().AddUser(mallory_, v1::ROLE_MEMBER, "mallory").ok());
     room_ = CreateCleartextRoom(stack_->control(), olivia_);
     ASSERT_TRUE(AddMember(stack_->control(), olivia_, room_, mallory_).ok());
     ASSERT_TRUE(WaitForRoomAccess(*stack_, mallory_, {room_}).ok());
     ASSERT_TRUE(WaitForRoomAccess(*stack_, olivia_, {room_}).ok());
-  }
-
-  void TearDown() override {
-    if (HasFailure() && stack_ != nullptr) {
-      std::cout << "---- authd.log ----\n" << FileTailFrom(stack_->dir() + "/authd.log", 0);
-    }
   }
 
   // Mallory's connection reading the room, checked to work.
@@ -80,7 +71,6 @@ class KickAttacksTest : public ::testing::Test {
   Identity olivia_ = Identity::Generate();   // owns the room
   Identity mallory_ = Identity::Generate();  // the attacker
   std::string room_;
-  std::unique_ptr<testing::Stack> stack_;
 };
 
 // Attack: push her reading connection out of authd's memory by opening and closing 100 more

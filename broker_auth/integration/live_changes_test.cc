@@ -26,22 +26,12 @@ testing::PeerOptions Reconnecting() {
   return options;
 }
 
-class LiveChangesTest : public ::testing::Test {
+class LiveChangesTest : public StackPerTest {
  protected:
   void SetUp() override {
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    auto stack = testing::Stack::Start(control::testing::NewTempDir(info->name()));
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = *std::move(stack);
+    ASSERT_NO_FATAL_FAILURE(StackPerTest::SetUp());
     ASSERT_TRUE(stack_->control().AddUser(olivia_, v1::ROLE_MEMBER, "olivia").ok());
     ASSERT_TRUE(stack_->control().AddUser(bob_, v1::ROLE_MEMBER, "bob").ok());
-  }
-
-  void TearDown() override {
-    if (HasFailure() && stack_ != nullptr) {
-      std::cout << "---- authd.log ----\n" << FileTailFrom(AuthdLog(), 0)
-                << "---- nats.log ----\n" << FileTailFrom(stack_->dir() + "/nats.log", 0);
-    }
   }
 
   std::unique_ptr<Peer> Connect(const Identity& who, testing::PeerOptions options) {
@@ -54,7 +44,6 @@ class LiveChangesTest : public ::testing::Test {
 
   Identity olivia_ = Identity::Generate();  // owns the rooms
   Identity bob_ = Identity::Generate();
-  std::unique_ptr<testing::Stack> stack_;
 };
 
 // Permissions are fixed at connect, so a new membership only takes effect through the kick on

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -202,6 +203,20 @@ int Pending(natsSubscription* sub) {
   int bytes = 0;
   natsSubscription_GetPending(sub, &msgs, &bytes);
   return msgs;
+}
+
+void StackPerTest::SetUp() {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto stack = testing::Stack::Start(control::testing::NewTempDir(info->name()));
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  stack_ = *std::move(stack);
+}
+
+void StackPerTest::TearDown() {
+  if (HasFailure() && stack_ != nullptr) {
+    std::cout << "---- authd.log ----\n" << FileTailFrom(stack_->dir() + "/authd.log", 0)
+              << "---- nats.log ----\n" << FileTailFrom(stack_->dir() + "/nats.log", 0);
+  }
 }
 
 // ---- Control plane ----

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "broker_auth/testing/stack.h"
 #include "common/crypto/identity.h"
 #include "common/nats/nats_ptr.h"
@@ -104,6 +105,17 @@ absl::StatusOr<std::string> NextMessage(natsSubscription* sub,
                                         absl::Duration timeout = kEventDeadline);
 // Messages already delivered to `sub` and not yet read.
 int Pending(natsSubscription* sub);
+
+// A fixture that starts a fresh stack for every test (in a temp dir named after the test) and
+// prints unibus-authd's and nats-server's logs when the test failed. Derived fixtures call
+// StackPerTest::SetUp() first.
+class StackPerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  std::unique_ptr<testing::Stack> stack_;
+};
 
 // ---- Control plane (gRPC) ----
 
