@@ -399,5 +399,36 @@ TEST_F(JetStreamAttacksTest, FeedConsumersEndWithTheMembership) {
             << revocation << "\n";
 }
 
+// Attack (least privilege, review L7): whoever holds the stream user's key (it may update the
+// stream, to upgrade its limits) adds a republish of every room to a subject of its own. authd
+// re-imposes the whole stream config when it starts. Failed before the fix: only the limits authd
+// sets were compared, so the republish stayed.
+TEST_F(JetStreamAttacksTest, TamperedStreamConfigIsRepairedWhenAuthdStarts) {
+  absl::StatusOr<Identity> stream_user =
+      Identity::Load(stack_->authd_state_dir() + "/stream.id");
+  ASSERT_TRUE(stream_user.ok());
+  common::nats::ServiceConnectionOptions options;
+  options.urls = stack_->nats_url();
+  options.inbox_prefix = std::string(common::nats::kStreamUserInbox);
+  options.retry_on_failed_connect = false;
+  auto nc = common::nats::ConnectService(options, *stream_user);
+  ASSERT_TRUE(nc.ok()) << nc.status();
+  common::nats::JetStreamApi api(nc->get(), absl::Seconds(2));
+  auto config = [&]() -> json {
+    absl::StatusOr<json> info = api.Call("$JS.API.STREAM.INFO.UB_ROOMS", "");
+    return info.ok() && info->contains("config") ? (*info)["config"] : json();
+  };
+  json tampered = config();
+  ASSERT_TRUE(tampered.is_object());
+  tampered["republish"] = {{"src", ">"}, {"dest", "_UB_PROVISION.copy.>"}};
+  absl::StatusOr<json> updated = api.Call("$JS.API.STREAM.UPDATE.UB_ROOMS", tampered.dump());
+  ASSERT_TRUE(updated.ok() && !updated->contains("error")) << (updated.ok() ? updated->dump() : "");
+  ASSERT_TRUE(config().contains("republish"));
+
+  stack_->StopAuthd();
+  ASSERT_TRUE(stack_->StartAuthd().ok());
+  EXPECT_FALSE(config().contains("republish")) << config().dump();
+}
+
 }  // namespace
 }  // namespace unibus::broker_auth::integration

@@ -60,10 +60,19 @@ absl::StatusOr<json> Call(natsConnection* nc, absl::string_view verb, const std:
   return parsed;
 }
 
-// True when every limit we manage already has the wanted value.
+// Settings that copy or feed the stream's messages elsewhere (or feed it from elsewhere): whoever
+// holds the stream user's key could add them; none of them is ever ours.
+constexpr const char* kForeignSettings[] = {"republish", "sources", "mirror",
+                                            "subject_transform"};
+
+// True when every setting we manage already has the wanted value and nothing was added that
+// would copy the history elsewhere.
 bool Matches(const json& have, const json& want) {
   for (const auto& [key, value] : want.items()) {
     if (!have.contains(key) || have[key] != value) return false;
+  }
+  for (const char* key : kForeignSettings) {
+    if (have.contains(key) && !have[key].is_null()) return false;
   }
   return true;
 }

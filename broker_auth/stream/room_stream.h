@@ -34,7 +34,9 @@ struct RoomStreamLimits {
 // The stream config the server should hold, as the JSON body of a create/update request.
 std::string RoomStreamConfigJson(const RoomStreamLimits& limits);
 
-// Creates the stream, or updates its limits when they differ. Returns UNAVAILABLE when
+// Creates the stream, or replaces its whole config when any setting we manage differs or one that
+// copies its messages elsewhere (republish, sources, mirror, subject transform) was added; so
+// what a stolen stream-user key changed is undone at the next start. Returns UNAVAILABLE when
 // JetStream does not answer (yet) and FAILED_PRECONDITION when the server refuses the config.
 absl::Status EnsureRoomStream(natsConnection* nc, const RoomStreamLimits& limits,
                               absl::Duration timeout = absl::Seconds(2));
