@@ -443,8 +443,10 @@ TEST_F(BlobBudgetTest, OverTheBudgetIsRefusedAtOnceAcrossIdentitiesAndComesBack)
     ASSERT_TRUE(Eventually([&] { return DirEntries(TmpDir()).size() == 2; })) << round;
 
     // A third identity, while the two are open: refused without waiting for them.
+    // (The header's write may fail: the server refuses at admission and can end the call before
+    // it arrives. What counts is the status.)
     Upload third(*carol.blobs);
-    ASSERT_TRUE(third.Header(room, Sha256Hex(c), c.size()));
+    (void)third.Header(room, Sha256Hex(c), c.size());
     grpc::Status s = third.FinishWithoutWritesDone();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
     EXPECT_EQ(third.Trailer("unibus-retry-after-ms"), "250");
