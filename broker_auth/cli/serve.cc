@@ -130,7 +130,7 @@ int Serve(const ServeFlags& flags) {
     feeds::FeedService feed_service(cache, feed_counts, common::RealClock::Get());
     service::RequestListener feed_listener(
         feeds_nc->get(),
-        {common::nats::FeedRequestSubject("*"), std::string(common::nats::kFeedsQueue), 4},
+        {common::nats::FeedRequestSubject("*", "*"), std::string(common::nats::kFeedsQueue), 4},
         [&feed_service](natsConnection* nc, natsMsg* msg) { feed_service.Handle(nc, msg); },
         [&feed_service](natsConnection* nc, natsMsg* msg) { return feed_service.Admit(nc, msg); });
     feed.Start();

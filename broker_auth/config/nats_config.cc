@@ -106,7 +106,7 @@ void RenderAccounts(const NatsConfigParams& p, std::string* out) {
   absl::StrAppend(out, "      publish: { allow: [ \"$JS.API.CONSUMER.CREATE.", nats::kRoomStream,
                   ".>\", \"$JS.API.CONSUMER.DELETE.", nats::kRoomStream,
                   ".>\", \"$JS.API.CONSUMER.NAMES.", nats::kRoomStream, "\" ] }\n");
-  absl::StrAppend(out, "      subscribe: { allow: [ \"", nats::kFeedRequestPrefix, ".*\", \"",
+  absl::StrAppend(out, "      subscribe: { allow: [ \"", nats::kFeedRequestPrefix, ".*.*\", \"",
                   nats::kFeedsUserInbox, ".>\" ] }\n");
   absl::StrAppend(out, "      allow_responses: true\n    } } ]\n  }\n");
   absl::StrAppend(out, "  ", nats::kControlAccount, " {\n    jetstream: enabled\n");

@@ -4,7 +4,7 @@
 // checking what it then publishes (a push consumer's deliver subject is not checked against its
 // creator's permissions, and every API request is answered on whatever reply subject it names),
 // so any granted API form would let a member deliver into other rooms or keep reading after its
-// membership ended. Instead a member asks unibus-authd on FeedRequestSubject(own key) and authd,
+// membership ended. Instead a member asks unibus-authd on FeedRequestSubject(own key, room) and authd,
 // after checking the membership, creates the consumer itself with a deliver subject inside the
 // member's own inbox and a name that records whose it is, so that it can be deleted the moment
 // the membership ends (FeedSweeper).

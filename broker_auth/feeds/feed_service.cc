@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/crypto/hex.h"
 #include "common/nats/jetstream_api.h"
 #include "common/nats/subjects.h"
@@ -15,12 +16,17 @@ namespace {
 
 namespace nats = common::nats;
 
-// The requester named by the subject "ub.feeds.<sign_pub>", or "" for any other subject.
-std::string Requester(absl::string_view subject) {
+// The requester and the room named by the subject "ub.feeds.<sign_pub>.<room_id>"; empty
+// strings for any other subject.
+std::pair<std::string, std::string> RequesterAndRoom(absl::string_view subject) {
   std::string prefix = absl::StrCat(nats::kFeedRequestPrefix, ".");
-  if (!absl::StartsWith(subject, prefix)) return "";
-  absl::string_view key = subject.substr(prefix.size());
-  return common::IsLowerHexOfSize(key, 32) ? std::string(key) : "";
+  if (!absl::StartsWith(subject, prefix)) return {};
+  std::vector<absl::string_view> parts = absl::StrSplit(subject.substr(prefix.size()), '.');
+  if (parts.size() != 2 || !common::IsLowerHexOfSize(parts[0], 32) ||
+      !common::IsLowerHexOfSize(parts[1], 16)) {
+    return {};
+  }
+  return {std::string(parts[0]), std::string(parts[1])};
 }
 
 }  // namespace
@@ -43,7 +49,7 @@ bool FeedService::MayRead(const grants::GrantsCache& cache, const std::string& s
 }
 
 bool FeedService::Admit(natsConnection* nc, natsMsg* msg) {
-  std::string sign_pub = Requester(natsMsg_GetSubject(msg));
+  std::string sign_pub = RequesterAndRoom(natsMsg_GetSubject(msg)).first;
   const char* reply = natsMsg_GetReply(msg);
   // Only the requester's own inbox ever hears from us: no reflection into rooms or other inboxes.
   if (sign_pub.empty() || reply == nullptr ||
@@ -57,23 +63,26 @@ bool FeedService::Admit(natsConnection* nc, natsMsg* msg) {
 }
 
 void FeedService::Handle(natsConnection* nc, natsMsg* msg) {
-  std::string sign_pub = Requester(natsMsg_GetSubject(msg));
+  auto [sign_pub, room_id] = RequesterAndRoom(natsMsg_GetSubject(msg));
   const char* reply = natsMsg_GetReply(msg);
   if (sign_pub.empty() || reply == nullptr) return;  // Admit let none of these through
   std::string answer =
-      Open(nc, sign_pub,
+      Open(nc, sign_pub, room_id,
            absl::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
   natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
 }
 
 std::string FeedService::Open(natsConnection* nc, const std::string& sign_pub,
-                              absl::string_view body) {
+                              const std::string& room_id, absl::string_view body) {
   absl::StatusOr<FeedRequest> request = ParseFeedRequest(body);
   if (!request.ok()) return FeedErrorJson(400, request.status().message());
-  // A cache that is not following the control plane may still grant a room its owner lost; a
-  // feed does not depend on the requester's connection grants, so refuse rather than guess.
-  if (!cache_.live()) return FeedErrorJson(503, "memberships are being reloaded; retry later");
-  if (!MayRead(cache_, sign_pub, request->room_id)) {
+  if (request->room_id != room_id) {
+    return FeedErrorJson(400, "feed request: room_id differs from the request subject's room");
+  }
+  // The subject proves that the requester's connection holds this room (nats-server let it
+  // publish there). A live cache may know better (a removal whose kick is on its way); a cache
+  // that is not following the control plane does not, and the connection's grant stands.
+  if (cache_.live() && !MayRead(cache_, sign_pub, request->room_id)) {
     return FeedErrorJson(403, "not a member of a room with history of that id");
   }
   if (!counts_.TryAdd(sign_pub)) {
@@ -91,7 +100,7 @@ std::string FeedService::Open(natsConnection* nc, const std::string& sign_pub,
   }
   std::string name = ConsumerName(sign_pub, *request);
   // The membership may have ended while the consumer was being created (see the header).
-  if (!MayRead(cache_, sign_pub, request->room_id)) {
+  if (cache_.live() && !MayRead(cache_, sign_pub, request->room_id)) {
     api.DeleteConsumer(std::string(nats::kRoomStream), name).IgnoreError();
     return FeedErrorJson(403, "not a member of a room with history of that id");
   }

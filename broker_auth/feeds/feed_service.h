@@ -1,13 +1,16 @@
-// Answers peers' history-feed requests (feed_request.h): checks that the requester (named by the
-// request subject, which only it may publish on) is a member of the room with history in the
-// GrantsCache, and creates the JetStream consumer on its behalf, delivering into its own inbox.
+// Answers peers' history-feed requests (feed_request.h). The request subject names the requester
+// and the room, and nats-server lets a connection publish there only if it was granted that room
+// (with history) and is that identity. When the GrantsCache is live it must agree (a removal may
+// be fresher than the connection's kick); then the consumer is created on the requester's behalf,
+// delivering into its own inbox.
 //
 // The answer goes to the request's reply subject only when that lies in the requester's own
 // inbox; any other reply subject gets no answer and no consumer (a member must not make unibus-authd
 // publish into another identity's inbox or a room). Requests are rate limited per identity.
-// While the cache is not live (its feed is reconnecting) requests get 503: a stale cache could
-// grant a room the requester has lost (another authd instance of the queue group, live, answers
-// the retry). A consumer created while a change removed the membership is deleted again: the membership is
+// While the cache is not live (its feed is reconnecting) the connection's grant alone decides: a
+// live authd kicks the connection of whoever loses the room, and its reconnect holds no grant
+// for it, so a stale cache cannot be used to get a feed of a lost room. A consumer created while
+// a change removed the membership is deleted again: the membership is
 // re-read after the create, and the change's sweep (FeedSweeper) runs after the cache reflects it,
 // so one of the two sees the other.
 //
@@ -43,7 +46,7 @@ class FeedService {
   FeedService(const grants::GrantsCache& cache, FeedCounts& counts, const common::Clock& clock,
               FeedServiceOptions options = {});
 
-  // The RequestListener admission for FeedRequestSubject("*"): drops requests that could get no
+  // The RequestListener admission for FeedRequestSubject("*", "*"): drops requests that could get no
   // answer (a foreign reply subject), answers 429 at once to an identity over its rate, and
   // admits the rest. Never blocks.
   bool Admit(natsConnection* nc, natsMsg* msg);
@@ -56,7 +59,8 @@ class FeedService {
 
  private:
   // The answer body for one valid request of `sign_pub`.
-  std::string Open(natsConnection* nc, const std::string& sign_pub, absl::string_view body);
+  std::string Open(natsConnection* nc, const std::string& sign_pub, const std::string& room_id,
+                   absl::string_view body);
 
   const grants::GrantsCache& cache_;
   const FeedServiceOptions options_;

@@ -194,7 +194,7 @@ TEST_F(AttacksTest, JetStreamApiIsDenied) {
     EXPECT_TRUE(mallory->WaitForPublishDenied(subject)) << subject;
   }
   // Control: her history-feed request for her own room is answered (by unibus-authd).
-  std::string own = common::nats::FeedRequestSubject(mallory_->sign_pub_hex());
+  std::string own = common::nats::FeedRequestSubject(mallory_->sign_pub_hex(), *room_a_);
   std::string body = absl::StrCat(R"({"room_id":")", *room_a_,
                                   R"(","nonce":"0123456789abcdef01234567","all":true})");
   std::string control_reply = inbox + ".control";

@@ -21,13 +21,14 @@ callout::Permissions PermissionsFor(const v1::Grants& grants) {
       // The stream acknowledges nothing (no_ack), so the reply subject of such a publish is
       // never answered.
       p.pub_allow.push_back(subject);
+      // History is read through feeds unibus-authd creates on the member's behalf
+      // (broker_auth/feeds), asked for on the identity's own subject of this room.
+      p.pub_allow.push_back(nats::FeedRequestSubject(grants.sign_pub(), room.room_id()));
     }
   }
   if (any_history) {
-    // No JetStream API at all: history is read through consumers unibus-authd creates on the
-    // member's behalf (broker_auth/feeds), asked for on the identity's own request subject.
-    // Flow-control replies go to the consumers it made; JetStream answers none of them.
-    p.pub_allow.push_back(nats::FeedRequestSubject(grants.sign_pub()));
+    // No JetStream API at all. Flow-control replies go to the feeds' consumers; JetStream
+    // answers none of them.
     p.pub_allow.push_back(absl::StrCat("$JS.FC.", nats::kRoomStream, ".>"));
   }
   // Neither list may ever be empty: nats-server reads an empty allow list as "no restriction".

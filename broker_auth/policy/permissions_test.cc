@@ -32,8 +32,9 @@ TEST(PermissionsTest, GrantsOnlyTheIdentitysRoomsAndInbox) {
   EXPECT_TRUE(Has(p.pub_allow, r2 + ".>"));
   EXPECT_TRUE(Has(p.sub_allow, r2));
   EXPECT_TRUE(Has(p.sub_allow, "_INBOX_" + std::string(64, 'a') + ".>"));
-  // History is asked of unibus-authd on the identity's own feed subject.
-  EXPECT_TRUE(Has(p.pub_allow, "ub.feeds." + std::string(64, 'a')));
+  // History is asked of unibus-authd on the identity's own feed subject of the room.
+  EXPECT_TRUE(Has(p.pub_allow, "ub.feeds." + std::string(64, 'a') + "." + std::string(32, '1')));
+  EXPECT_FALSE(Has(p.pub_allow, "ub.feeds." + std::string(64, 'a') + "." + std::string(32, '2')));
   // The room without history may not publish on the stored subject itself (the stream would
   // keep it).
   EXPECT_FALSE(Has(p.pub_allow, r2));

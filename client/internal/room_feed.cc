@@ -155,7 +155,7 @@ absl::Status RoomFeed::CreateConsumer(natsConnection* nc) {
     }
   }
   std::string body = request.dump();
-  std::string subject = nats::FeedRequestSubject(link_.identity_hex());
+  std::string subject = nats::FeedRequestSubject(link_.identity_hex(), options_.room_id);
   natsMsg* raw = nullptr;
   natsStatus ns = natsConnection_Request(&raw, nc, subject.c_str(), body.data(),
                                          static_cast<int>(body.size()),

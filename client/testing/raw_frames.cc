@@ -44,7 +44,7 @@ absl::StatusOr<uint64_t> CreateHistoryConsumer(natsConnection* nc, const std::st
                                                const std::string& room_id,
                                                absl::Duration timeout) {
   std::string body = json{{"room_id", room_id}, {"nonce", nonce}, {"all", true}}.dump();
-  std::string subject = nats::FeedRequestSubject(identity_hex);
+  std::string subject = nats::FeedRequestSubject(identity_hex, room_id);
   natsMsg* raw = nullptr;
   natsStatus ns = natsConnection_Request(&raw, nc, subject.c_str(), body.data(),
                                          static_cast<int>(body.size()),

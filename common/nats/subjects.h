@@ -31,9 +31,10 @@ inline constexpr absl::string_view kStreamUserInbox = "_UB_PROVISION";
 inline constexpr absl::string_view kKickUserInbox = "_UB_KICK";
 // The inbox prefix of unibus-authd's feeds user (creates and deletes history consumers).
 inline constexpr absl::string_view kFeedsUserInbox = "_UB_FEEDS";
-// Peers ask unibus-authd for a history feed on FeedRequestSubject(own sign_pub); authd answers
-// in queue group kFeedsQueue. Every identity may publish only on its own, so the subject names
-// the requester.
+// Peers ask unibus-authd for a history feed of a room on FeedRequestSubject(own sign_pub, room);
+// authd answers in queue group kFeedsQueue. An identity may publish only on its own subjects of
+// the rooms with history its connection was granted, so the subject names the requester and
+// proves the connection's grant.
 inline constexpr absl::string_view kFeedRequestPrefix = "ub.feeds";
 inline constexpr absl::string_view kFeedsQueue = "unibus-authd-feeds";
 
@@ -55,9 +56,9 @@ inline std::string InboxPrefix(absl::string_view sign_pub_hex) {
   return absl::StrCat("_INBOX_", sign_pub_hex);
 }
 
-// Where a peer asks for a history feed (see kFeedRequestPrefix).
-inline std::string FeedRequestSubject(absl::string_view sign_pub_hex) {
-  return absl::StrCat(kFeedRequestPrefix, ".", sign_pub_hex);
+// Where a peer asks for a history feed of a room (see kFeedRequestPrefix).
+inline std::string FeedRequestSubject(absl::string_view sign_pub_hex, absl::string_view room_id) {
+  return absl::StrCat(kFeedRequestPrefix, ".", sign_pub_hex, ".", room_id);
 }
 
 // Where a history feed of `sign_pub_hex` named by `nonce` is delivered: inside its own inbox.
